@@ -1,0 +1,1 @@
+"""The `doxa` command line."""

@@ -1,0 +1,39 @@
+"""The `doxa` command: one Typer app with a sub-app per concept."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli import evaluate, kb
+from core.errors import DoxaError
+from core.logging import configure_logging
+from core.settings import get_settings
+
+app = typer.Typer(
+    name="doxa",
+    help="Doxa: an AI help desk that resolves tickets and mines FAQs over one knowledge store.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(kb.app, name="kb")
+app.add_typer(evaluate.app, name="eval")
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
+) -> None:
+    """Doxa runs on embedded engines under DOXA_HOME unless DOXA_* variables point at servers."""
+    settings = get_settings()
+    configure_logging("DEBUG" if verbose else settings.log_level, settings.log_format)
+
+
+def run() -> None:
+    """Entry point that turns Doxa's own errors into a message and exit code 2."""
+    try:
+        app()
+    except DoxaError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)

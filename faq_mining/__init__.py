@@ -1,0 +1,1 @@
+"""The FAQ-mining graph: resolved tickets become reviewed FAQ entries."""

@@ -1,0 +1,1 @@
+"""The ticket-resolution graph: builder, routing decisions and runtime context."""

