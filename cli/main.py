@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import evaluate, kb
+from cli import classify, evaluate, kb
 from core.errors import DoxaError
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(kb.app, name="kb")
 app.add_typer(evaluate.app, name="eval")
+app.add_typer(classify.app, name="classify")
 
 
 @app.callback()
