@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from core.errors import ConfigurationError
@@ -86,8 +86,9 @@ class Database:
         self.url = url
         self.settings = settings
         self.schema = check_schema_name(settings.db_schema)
-        self.pool = ConnectionPool(
+        self.pool: ConnectionPool[psycopg.Connection[DictRow]] = ConnectionPool(
             url,
+            connection_class=psycopg.Connection[DictRow],
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
             kwargs=connection_kwargs(settings),
@@ -116,13 +117,13 @@ class Database:
         self.close()
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def connection(self) -> Iterator[psycopg.Connection[DictRow]]:
         """A pooled connection in autocommit-off mode; commit is the caller's (see `transaction`)."""
         with self.pool.connection() as conn:
             yield conn
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+    def transaction(self) -> Iterator[psycopg.Connection[DictRow]]:
         """A pooled connection inside one transaction: committed on success, rolled back on error."""
         with self.pool.connection() as conn, conn.transaction():
             yield conn
@@ -163,9 +164,7 @@ def apply_migrations(db: Database) -> list[int]:
                     continue
                 with conn.transaction():
                     conn.execute(body.encode())
-                    conn.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name)
-                    )
+                    conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
                 log.info("applied migration %04d_%s", version, name)
                 applied.append(version)
         finally:

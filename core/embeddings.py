@@ -187,7 +187,7 @@ class Embedder:
         found = self.cache.get_many(self.model_name, sorted(set(hashes)))
         missing = sorted({h for h in hashes if h not in found})
         if missing:
-            first_text = {}
+            first_text: dict[str, str] = {}
             for h, t in zip(hashes, texts, strict=True):
                 first_text.setdefault(h, t)
             computed = self.encode([first_text[h] for h in missing])

@@ -1,0 +1,16 @@
+"""`doxa serve`: the HTTP API under uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    workers: int = typer.Option(1, min=1, help="Uvicorn worker processes (embedded mode: keep 1)."),
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_config=None)
