@@ -1,0 +1,171 @@
+"""Pydantic models of every agent's output: what an LLM must return, and what the offline path builds.
+
+Field descriptions are part of the structured-output schema the LLM sees, so they say what a value means.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+PriorityLevel = Literal["low", "medium", "high", "critical"]
+Severity = Literal["low", "medium", "high", "critical"]
+TreatmentType = Literal["standard", "priority", "escalation", "urgent"]
+ResolutionPath = Literal["kb_retrieval", "escalation", "feature_queue"]
+EmailTemplate = Literal["auto_confident", "solution", "escalation_notice", "rejection"]
+FeedbackAction = Literal["close", "retry", "escalate"]
+AnswerSource = Literal["faq", "documents", "none"]
+
+# Weights of the classifier's overall confidence (seed: 40% category, 25% severity, 20% treatment, 15% skills).
+CLASSIFICATION_WEIGHTS = (0.40, 0.25, 0.20, 0.15)
+
+
+class AgentOutput(BaseModel):
+    """Base of agent outputs: immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Validation(AgentOutput):
+    """Validator: whether the ticket is specific enough to work on."""
+
+    valid: bool = Field(description="True when the ticket can be processed as written.")
+    reasons: list[str] = Field(default_factory=list, description="Why the ticket is not valid, for the customer.")
+    confidence: float = Field(ge=0, le=1, description="How sure the validator is of its decision.")
+
+
+def priority_band(score: int) -> PriorityLevel:
+    """The seed's bands: low 0-30, medium 31-65, high 66-85, critical 86-100."""
+    if score <= 30:
+        return "low"
+    if score <= 65:
+        return "medium"
+    if score <= 85:
+        return "high"
+    return "critical"
+
+
+class Priority(AgentOutput):
+    """Scorer: urgency and impact as a 0-100 score and its band."""
+
+    score: int = Field(ge=0, le=100, description="0 = can wait, 100 = production down for everyone.")
+    reasoning: str = Field(description="One or two sentences naming the urgency and impact cues.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def priority(self) -> PriorityLevel:
+        """The band of the score; derived, so it can never disagree with it."""
+        return priority_band(self.score)
+
+
+class Entities(AgentOutput):
+    """Technical entities mentioned in the ticket."""
+
+    error_codes: list[str] = Field(default_factory=list, description="Error codes and messages, verbatim.")
+    versions: list[str] = Field(default_factory=list, description="Product or OS versions.")
+    platforms: list[str] = Field(default_factory=list, description="Operating systems, browsers, devices.")
+    components: list[str] = Field(default_factory=list, description="Product areas (login, invoices, API...).")
+
+
+class QueryAnalysis(AgentOutput):
+    """Query analyzer: the problem restated as a question for the knowledge base."""
+
+    summary: str = Field(description="One sentence summary of the customer's problem.")
+    reformulation: str = Field(description="The problem as a self-contained search question.")
+    keywords: list[str] = Field(description="5 to 8 search keywords, most specific first.")
+    entities: Entities = Field(default_factory=Entities)
+    reformulation_similarity: float = Field(
+        default=0.0, ge=-1, le=1, description="Cosine similarity of the reformulation to the ticket (set by Doxa)."
+    )
+
+
+class Classification(AgentOutput):
+    """Unified classifier: category, severity, treatment and skills, each with its confidence."""
+
+    primary_category: str = Field(description="One category name of the configured taxonomy.")
+    confidence_category: float = Field(ge=0, le=1)
+    severity: Severity
+    confidence_severity: float = Field(ge=0, le=1)
+    treatment_type: TreatmentType
+    confidence_treatment: float = Field(ge=0, le=1)
+    required_skills: list[str] = Field(default_factory=list, description="Skills a human handler would need.")
+    confidence_skills: float = Field(ge=0, le=1)
+    alternatives: list[tuple[str, float]] = Field(
+        default_factory=list, description="Other likely categories with their probabilities, best first."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overall_confidence(self) -> float:
+        """Weighted 40/25/20/15 over category, severity, treatment and skills confidences."""
+        parts = (self.confidence_category, self.confidence_severity, self.confidence_treatment, self.confidence_skills)
+        return round(sum(w * c for w, c in zip(CLASSIFICATION_WEIGHTS, parts, strict=True)), 4)
+
+
+class QueryPlan(AgentOutput):
+    """Query planner: how this ticket will be handled."""
+
+    resolution_path: ResolutionPath
+    priority_level: PriorityLevel
+    next_steps: list[str] = Field(default_factory=list)
+    analysis_confidence: float = Field(ge=0, le=1)
+    estimated_resolution_time: str = Field(description="Human-readable estimate, e.g. 'minutes' or '1-2 days'.")
+
+
+class Citation(AgentOutput):
+    """A knowledge-base source an answer relies on."""
+
+    title: str
+    source: str
+    section: str = ""
+    kind: AnswerSource = "documents"
+
+
+class Solution(AgentOutput):
+    """Solution finder: the best knowledge-base answer and its retrieval signals."""
+
+    results: list[dict[str, object]] = Field(default_factory=list, description="Ranked passages as retrieved.")
+    solution_text: str = ""
+    confidence: float = Field(default=0.0, ge=0, le=1, description="Mean cosine similarity of the kept passages.")
+    kb_confident: bool = False
+    kb_limit_reached: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    answered_by: AnswerSource = "none"
+
+
+class Evaluation(AgentOutput):
+    """Evaluator: answer or escalate."""
+
+    confidence: float = Field(ge=0, le=1)
+    escalate: bool
+    sensitive: bool = Field(description="Personal data found in the ticket.")
+    negative_sentiment: bool = Field(description="The customer is strongly upset.")
+    reason: str = ""
+
+
+class Email(AgentOutput):
+    """A message to the customer, as put in the outbox."""
+
+    template: EmailTemplate
+    recipient: str | None = None
+    subject: str
+    body: str
+
+
+class FeedbackDecision(AgentOutput):
+    """Feedback handler: what the customer's answer means for the thread."""
+
+    action: FeedbackAction
+    message: str = ""
+
+
+class Escalation(AgentOutput):
+    """Escalation manager: the hand-off record."""
+
+    escalation_id: str
+    team: str
+    reason: str
+    suggested_skills: list[str] = Field(default_factory=list)
+    notification_sent: bool = False
+    status: Literal["open", "assigned", "resolved"] = "open"
