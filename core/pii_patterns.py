@@ -1,0 +1,172 @@
+"""Patterns and checksums behind `core.pii`: compiled once at import, no I/O.
+
+Each detector here yields `(start, end)` spans for one kind of personal data or secret; `core.pii`
+combines them, resolves overlaps and builds the redacted text. Checksums (Luhn, IBAN mod-97) and the
+`ipaddress` module turn loose regex candidates into confident findings, so digits that merely look
+like a card number or an address are left alone.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+Span = tuple[int, int]
+
+# --- E-mail ----------------------------------------------------------------------------------------
+# Plain addresses, `mailto:` included, and the "john [at] acme [dot] com" forms people use to dodge bots.
+EMAIL_RE = re.compile(
+    r"(?<![\w.%+-])[\w.%+-]+"
+    r"(?:@|\s*[\[(]\s*(?:at|@|arobase)\s*[\])]\s*)"
+    r"[\w-]+(?:(?:\.|\s*[\[(]\s*(?:dot|point)\s*[\])]\s*)[\w-]+)*"
+    r"(?:\.|\s*[\[(]\s*(?:dot|point)\s*[\])]\s*)[A-Za-z]{2,}\b",
+    re.IGNORECASE,
+)
+# The password of "https://user:password@host" looks like an e-mail's local part; the URL rule owns it.
+_URL_USERINFO_BEFORE_RE = re.compile(r"://[^\s/@]*:$")
+
+
+def find_emails(text: str) -> Iterator[Span]:
+    """Spans of e-mail addresses, plain or written as "name [at] domain [dot] tld"."""
+    for match in EMAIL_RE.finditer(text):
+        if not _URL_USERINFO_BEFORE_RE.search(text[max(0, match.start() - 200) : match.start()]):
+            yield match.span()
+
+
+# --- Payment cards -------------------------------------------------------------------------------
+# 13 to 19 digits, optionally grouped by spaces or dashes, not glued to other digits or letters.
+CARD_CANDIDATE_RE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-]|[ -]\d)")
+# Major networks start with 2 (Mastercard 2-series), 3 (Amex, Diners, JCB), 4 (Visa), 5 (Mastercard,
+# Maestro) or 6 (Discover, UnionPay, Maestro); other leading digits are order numbers, not cards.
+CARD_NETWORK_FIRST_DIGITS = frozenset("23456")
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether a string of digits passes the Luhn checksum used by payment card numbers."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def find_card_numbers(text: str) -> Iterator[Span]:
+    """Spans of Luhn-valid card numbers from a major network's range."""
+    for match in CARD_CANDIDATE_RE.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if digits[0] in CARD_NETWORK_FIRST_DIGITS and 13 <= len(digits) <= 19 and luhn_valid(digits):
+            yield match.span()
+
+
+# --- IBAN ----------------------------------------------------------------------------------------
+IBAN_CANDIDATE_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}", re.IGNORECASE)
+# Registry lengths for the countries our customers bank in; others fall back to the 15-34 range.
+IBAN_LENGTHS = {
+    "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20,
+    "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26,
+    "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MA": 28, "MC": 27, "MT": 31, "NL": 18,
+    "NO": 15, "PL": 28, "PT": 25, "RO": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24,
+}  # fmt: skip
+
+
+def iban_checksum_valid(iban: str) -> bool:
+    """Whether a compact, upper-case IBAN passes the ISO 13616 mod-97 check."""
+    rearranged = iban[4:] + iban[:4]
+    as_number = "".join(str(int(char, 36)) for char in rearranged)
+    return int(as_number) % 97 == 1
+
+
+def find_ibans(text: str) -> Iterator[Span]:
+    """Spans of IBANs whose mod-97 checksum holds, written compact or in groups."""
+    for match in IBAN_CANDIDATE_RE.finditer(text):
+        # Positions in the text of each alphanumeric character, so a compact prefix maps back to a span.
+        positions = [match.start() + i for i, char in enumerate(match.group()) if char.isalnum()]
+        compact = "".join(text[i] for i in positions).upper()
+        expected = IBAN_LENGTHS.get(compact[:2])
+        lengths = [expected] if expected else range(min(len(compact), 34), 14, -1)
+        for length in lengths:
+            if len(compact) >= length and iban_checksum_valid(compact[:length]):
+                yield positions[0], positions[length - 1] + 1
+                break
+
+
+# --- IP addresses --------------------------------------------------------------------------------
+IPV4_CANDIDATE_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
+IPV6_CANDIDATE_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+# "v1.2.3.4", "version 1.2.3.4", "build 10.0.19045.1": dotted quads that are versions, not hosts.
+VERSION_PREFIX_RE = re.compile(r"(?:\bv|\b(?:version|ver|build|release|firmware|vers)\.?\s*:?\s*)$", re.I)
+
+
+def find_ip_addresses(text: str) -> Iterator[Span]:
+    """Spans of real IPv4/IPv6 addresses, except loopback/unspecified and version-like dotted quads."""
+    for match in IPV4_CANDIDATE_RE.finditer(text):
+        if VERSION_PREFIX_RE.search(text[max(0, match.start() - 12) : match.start()]):
+            continue
+        if _is_identifying_address(match.group()):
+            yield match.span()
+    for match in IPV6_CANDIDATE_RE.finditer(text):
+        if any(char.isalnum() for char in match.group()) and _is_identifying_address(match.group()):
+            yield match.span()
+
+
+def _is_identifying_address(candidate: str) -> bool:
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    return not (address.is_loopback or address.is_unspecified)
+
+
+# --- Secrets -------------------------------------------------------------------------------------
+# Secret-bearing query parameters: the value is replaced, the parameter name kept for context.
+# A value that starts with "[" is an earlier placeholder, left alone so redaction is idempotent.
+URL_SECRET_PARAM_RE = re.compile(
+    r"[?&;#][\w.-]*(?:token|key|secret|passw(?:or)?d|pwd|signature|sig|credential|auth|session(?:id)?|sid)"
+    r"=(?P<value>[^\[&\s#\"'<>][^&\s#\"'<>]*)",
+    re.IGNORECASE,
+)
+# "https://user:password@host": the credentials are replaced, the host kept.
+URL_USERINFO_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://(?P<value>[^\s:/@\[]+:[^\s/@]+)@", re.IGNORECASE)
+
+SECRET_TOKEN_RES = (
+    re.compile(r"\bbearer\s+(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)", re.IGNORECASE),
+    re.compile(r"\bbasic\s+(?P<value>[A-Za-z0-9+/]{12,}={0,2})(?![\w+/=])", re.IGNORECASE),
+    re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),  # OpenAI, Anthropic
+    re.compile(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{22,}"),  # GitHub
+    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key ids
+    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),  # Slack
+    re.compile(r"\bAIza[0-9A-Za-z_-]{35}"),  # Google API keys
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JWT
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL),
+    # "password: S3cret!" / "mot de passe : ..." when the value looks like a password, not a word.
+    re.compile(
+        r"\b(?:password|passwd|pwd|mot de passe|mdp|passcode|api[ _-]?key|secret)\s*[:=]\s*"
+        r"(?P<value>(?=[^\s\[&]*[\d\W_])[^\s\[&]{6,})",
+        re.IGNORECASE,
+    ),
+)
+# Long opaque strings mixing upper case, lower case and digits read as keys; hex hashes and UUIDs
+# (single case) and file paths (slashes) do not match.
+GENERIC_KEY_RE = re.compile(r"(?<![\w-])(?=[\w-]*[a-z])(?=[\w-]*[A-Z])(?=[\w-]*\d)[A-Za-z0-9_-]{32,}(?![\w-])")
+
+
+def find_url_secrets(text: str) -> Iterator[Span]:
+    """Spans of credentials carried by URLs: secret query parameters and `user:password@` parts."""
+    for pattern in (URL_SECRET_PARAM_RE, URL_USERINFO_RE):
+        for match in pattern.finditer(text):
+            yield match.span("value")
+
+
+def find_secret_tokens(text: str) -> Iterator[Span]:
+    """Spans of bearer tokens, known API-key formats, private keys and passwords given in clear."""
+    for pattern in SECRET_TOKEN_RES:
+        for match in pattern.finditer(text):
+            yield match.span("value") if "value" in pattern.groupindex else match.span()
+    for match in GENERIC_KEY_RE.finditer(text):
+        yield match.span()
