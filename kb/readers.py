@@ -1,0 +1,195 @@
+"""Read help-centre files (Markdown, plain text, PDF) into text with a title and page numbers.
+
+Every way a file can be unusable (too large, empty, binary, not UTF-8, corrupt or encrypted PDF)
+raises `UnreadableFileError` with a reason meant for the person reading the ingest summary. Text files
+must be UTF-8: guessing another encoding would silently garble the knowledge base, so such files are
+refused and reported instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Literal
+
+from core.errors import InvalidInputError
+
+log = logging.getLogger(__name__)
+
+FileFormat = Literal["markdown", "text", "pdf"]
+SUPPORTED_SUFFIXES: dict[str, FileFormat] = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".pdf": "pdf",
+}
+# Reads the given 0-based pages of a PDF and returns their text by page index.
+PageOcr = Callable[[bytes, Sequence[int]], dict[int, str]]
+
+_BINARY_SNIFF_BYTES = 8192
+_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_HTML_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
+# Titles PDF producers write when the author gave none.
+_PLACEHOLDER_TITLES = {"", "untitled", "untitled document", "title"}
+_MISTRAL_OCR_URL = "https://api.mistral.ai/v1/ocr"
+_MISTRAL_OCR_MODEL = "mistral-ocr-latest"
+
+
+class UnreadableFileError(InvalidInputError):
+    """A file that cannot be ingested; the message is the reason shown in the ingest summary."""
+
+
+class UnsupportedFileError(InvalidInputError):
+    """A file whose type Doxa does not read (skipped and counted, not a failure)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """Text of one page (PDF) or of the whole file (number None)."""
+
+    number: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    """A file's extracted text, split by page where the format has pages."""
+
+    path: Path
+    title: str
+    file_format: FileFormat
+    pages: tuple[Page, ...]
+    byte_size: int
+    page_count: int | None = None
+    pages_without_text: tuple[int, ...] = ()  # PDF pages with neither a text layer nor OCR text
+
+    @property
+    def text(self) -> str:
+        """All pages' text joined by blank lines."""
+        return "\n\n".join(page.text for page in self.pages)
+
+
+def file_format(path: Path) -> FileFormat | None:
+    """The format Doxa reads this file as, or None when the type is unsupported."""
+    return SUPPORTED_SUFFIXES.get(path.suffix.lower())
+
+
+def read_document(path: Path, *, max_bytes: int, ocr: PageOcr | None = None) -> ReadDocument:
+    """Read one file; raise `UnreadableFileError` (or `UnsupportedFileError`) with the reason.
+
+    Example:
+        >>> read_document(Path("help/reset-password.md"), max_bytes=20_000_000).title
+        'Reset your password'
+    """
+    kind = file_format(path)
+    if kind is None:
+        raise UnsupportedFileError(f"unsupported file type {path.suffix or '(no extension)'!r}")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UnreadableFileError(f"file too large ({size:,} bytes; the limit is {max_bytes:,})")
+        raw = path.read_bytes()
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        raise UnreadableFileError(f"cannot read file ({exc.strerror or exc})") from exc
+    if not raw.strip():
+        raise UnreadableFileError("empty file")
+    if kind == "pdf":
+        return _read_pdf(path, raw, ocr)
+    text = _decode_text(raw)
+    if kind == "markdown":
+        text = _HTML_COMMENT.sub("", text)
+        heading = _H1.search(text)
+        title = heading.group(1).strip() if heading else _title_from_filename(path)
+    else:
+        title = _title_from_filename(path)
+    if not text.strip():
+        raise UnreadableFileError("empty file (no text besides comments)")
+    return ReadDocument(path, title, kind, (Page(None, text.strip()),), len(raw))
+
+
+def _decode_text(raw: bytes) -> str:
+    if b"\x00" in raw[:_BINARY_SNIFF_BYTES]:
+        raise UnreadableFileError("binary file (contains NUL bytes), not text")
+    try:
+        return raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); convert it to UTF-8"
+        ) from exc
+
+
+def _title_from_filename(path: Path) -> str:
+    words = re.sub(r"[_\-]+", " ", path.stem).strip()
+    return words[:1].upper() + words[1:] if words else path.name
+
+
+def _read_pdf(path: Path, raw: bytes, ocr: PageOcr | None) -> ReadDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableFileError("encrypted PDF (a password is needed)")
+        page_texts = [(page.extract_text() or "").strip() for page in reader.pages]
+        metadata_title = (reader.metadata.title if reader.metadata else None) or ""
+    except UnreadableFileError:
+        raise
+    # pypdf documents PyPdfError for malformed files; broken object tables also surface as these.
+    except (PyPdfError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise UnreadableFileError(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    if not page_texts:
+        raise UnreadableFileError("PDF has no pages")
+    blank = [index for index, text in enumerate(page_texts) if not text]
+    if blank and ocr is not None:
+        for index, text in ocr(raw, blank).items():
+            page_texts[index] = text.strip()
+    still_blank = tuple(index + 1 for index, text in enumerate(page_texts) if not text)
+    if len(still_blank) == len(page_texts):
+        hint = "OCR found no text" if ocr is not None else "OCR needs MISTRAL_API_KEY"
+        raise UnreadableFileError(f"PDF has no text layer (scanned?); {hint}")
+    pages = tuple(Page(index + 1, text) for index, text in enumerate(page_texts) if text)
+    title = metadata_title.strip()
+    if title.lower() in _PLACEHOLDER_TITLES:
+        title = _title_from_filename(path)
+    return ReadDocument(path, title, "pdf", pages, len(raw), len(page_texts), still_blank)
+
+
+def mistral_ocr(api_key: str, *, timeout_s: float = 60.0) -> PageOcr:
+    """A `PageOcr` that sends a PDF's pages without a text layer to Mistral's OCR API.
+
+    Used only when MISTRAL_API_KEY is set. A failed call leaves those pages without text (they are
+    reported as pages without a text layer); it does not fail the document's other pages.
+    """
+
+    def read_pages(pdf: bytes, page_indexes: Sequence[int]) -> dict[int, str]:
+        import httpx
+
+        body = {
+            "model": _MISTRAL_OCR_MODEL,
+            "document": {
+                "type": "document_url",
+                "document_url": "data:application/pdf;base64," + base64.b64encode(pdf).decode("ascii"),
+            },
+            "pages": list(page_indexes),
+        }
+        try:
+            response = httpx.post(
+                _MISTRAL_OCR_URL,
+                json=body,
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=timeout_s,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            log.warning("Mistral OCR failed for %d page(s): %s", len(page_indexes), exc)
+            return {}
+        return {int(page["index"]): str(page.get("markdown", "")) for page in response.json().get("pages", [])}
+
+    return read_pages
