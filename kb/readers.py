@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -111,6 +111,33 @@ def read_document(path: Path, *, max_bytes: int, ocr: PageOcr | None = None) -> 
     if not text.strip():
         raise UnreadableFileError("empty file (no text besides comments)")
     return ReadDocument(path, title, kind, (Page(None, text.strip()),), len(raw))
+
+
+def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path]]:
+    """`(supported files, skipped files, directories)` under the given paths, resolved and sorted.
+
+    Hidden files and directories are left out of directory walks. Raises `InvalidInputError` when a
+    path does not exist, before anything is written.
+    """
+    files: set[Path] = set()
+    skipped: set[Path] = set()
+    directories: list[Path] = []
+    for given in paths:
+        path = given.expanduser().resolve()
+        if not path.exists():
+            raise InvalidInputError(f"path not found: {given}")
+        if path.is_dir():
+            directories.append(path)
+            candidates = [
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            ]
+        else:
+            candidates = [path]
+        for candidate in candidates:
+            (files if file_format(candidate) else skipped).add(candidate)
+    return sorted(files), sorted(skipped), directories
 
 
 def _decode_text(raw: bytes) -> str:
