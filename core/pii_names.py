@@ -7,7 +7,8 @@ so ordinary words stay. Cues are French and English:
   end the clause (comma, line end, "!"), which keeps "Hello Chrome crashes" out;
 - introductions: "My name is John Smith", "Je m'appelle Jean Dupont";
 - sign-offs: "Regards,\nJohn Smith", "Cordialement,\nJean DUPONT", "Thanks, Anna", "-- \nAnna" — the
-  name must end its line.
+  name must end its line;
+- mail headers and form fields: "From: John Smith <john@acme.com>", "De : Jean Dupont", "Nom : Martin".
 """
 
 from __future__ import annotations
@@ -53,6 +54,16 @@ SIGN_OFF_NAME_RE = re.compile(
     re.MULTILINE,
 )
 
+# Mail headers and form fields at the start of a line: "From: John Smith <john@x.com>", "Nom : Dupont".
+_FIELD_CUES = (
+    r"from|to|cc|sent by|reply-to|de|à|envoyé par|répondre à|name|full name|first name|last name|"
+    r"nom|nom complet|prénom|contact|customer|client|interlocuteur|demandeur|requester|requested by"
+)
+HEADER_FIELD_NAME_RE = re.compile(
+    rf"^[ \t]*(?i:{_FIELD_CUES})[ \t]*:[ \t]*(?:{_TITLE}[ \t]+)?{_NAME}(?=[ \t]*(?:[<(,;]|\r?\n|$))",
+    re.MULTILINE,
+)
+
 # Capitalised words that follow the cues without being anyone's name.
 _NOT_A_NAME_WORDS = """
     all everyone everybody team teams there guys folks friends colleagues sir madam madame monsieur
@@ -68,8 +79,8 @@ NOT_A_NAME = frozenset(_NOT_A_NAME_WORDS.split())
 
 
 def find_person_names(text: str) -> Iterator[Span]:
-    """Spans of names after greeting, introduction and sign-off cues."""
-    for pattern in (GREETING_NAME_RE, INTRODUCTION_NAME_RE, SIGN_OFF_NAME_RE):
+    """Spans of names after greeting, introduction, sign-off and header cues."""
+    for pattern in (GREETING_NAME_RE, INTRODUCTION_NAME_RE, SIGN_OFF_NAME_RE, HEADER_FIELD_NAME_RE):
         for match in pattern.finditer(text):
             span = _name_span(match)
             if span is not None:

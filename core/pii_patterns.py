@@ -131,7 +131,7 @@ URL_SECRET_PARAM_RE = re.compile(
     re.IGNORECASE,
 )
 # "https://user:password@host": the credentials are replaced, the host kept.
-URL_USERINFO_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://(?P<value>[^\s:/@\[]+:[^\s/@]+)@", re.IGNORECASE)
+URL_USERINFO_RE = re.compile(r"\b[a-z][a-z0-9+.-]{0,30}://(?P<value>[^\s:/@\[]+:[^\s/@]+)@", re.IGNORECASE)
 
 SECRET_TOKEN_RES = (
     re.compile(r"\bbearer\s+(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)", re.IGNORECASE),

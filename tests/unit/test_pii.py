@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from core.pii import PiiFinding, PiiKind, contains_pii, detect_pii, redact_pii
@@ -221,6 +223,9 @@ def test_ordinary_words_hashes_and_ids_are_not_secrets(text: str) -> None:
         ("-- \nAnna Karlsson\nAcme", "-- \n[NAME]\nAcme"),
         ("My name is John Smith and I cannot log in", "My name is [NAME] and I cannot log in"),
         ("Je m'appelle Léa Martin et mon compte est bloqué", "Je m'appelle [NAME] et mon compte est bloqué"),
+        ("From: John Smith <john@acme.com>\nSubject: export", "From: [NAME] <[EMAIL]>\nSubject: export"),
+        ("De : Jean Dupont\nObjet : facture", "De : [NAME]\nObjet : facture"),
+        ("Nom : Martin\nPrénom : Léa", "Nom : [NAME]\nPrénom : [NAME]"),
     ],
 )
 def test_names_after_greetings_introductions_and_sign_offs_are_redacted(text: str, expected: str) -> None:
@@ -240,6 +245,9 @@ def test_names_after_greetings_introductions_and_sign_offs_are_redacted(text: st
         "The best Chrome\nversion is 120",
         "hi john, lowercase is not a name cue",
         "Hey there,",
+        "To: Support Team",
+        "Q: How do I reset it?\nA: Reset Password",
+        "Steps to reproduce: Open Settings",
     ],
 )
 def test_ordinary_capitalised_words_are_not_names(text: str) -> None:
@@ -344,6 +352,16 @@ def test_result_repr_holds_no_raw_value() -> None:
 def test_kinds_are_plain_strings_for_logs() -> None:
     assert [str(kind) for kind in redact_pii("a@b.co and 8.8.8.8").kinds] == ["email", "ip_address"]
     assert PiiKind.CARD_NUMBER.placeholder == "[CARD]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a." * 10_000, "a-" * 10_000 + "x", "a@" + "b." * 10_000 + "1", "1 " * 10_000, "Bonjour " + "Jean-" * 3_000],
+)
+def test_adversarial_input_is_handled_quickly(text: str) -> None:
+    started = time.perf_counter()
+    redact_pii(text)
+    assert time.perf_counter() - started < 1.0
 
 
 def test_empty_text_has_nothing() -> None:
