@@ -8,7 +8,7 @@
 
 Example:
     >>> extract_keywords("Export CSV fails with ERR_CONNECTION_REFUSED on Chrome since v2.3.1 update")
-    ['ERR_CONNECTION_REFUSED', '2.3.1', 'export', 'chrome', 'csv', 'fails']
+    ['ERR_CONNECTION_REFUSED', '2.3.1', 'export', 'csv', 'chrome', 'fails']
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from typing import Literal
 
 from core.text_entities import Entities, extract_entities, fold
 from core.text_urgency import UrgencySignals, urgency_signals
-from core.text_vocabulary import KEYWORD_FILLER, LANGUAGE_MARKERS, STOP_WORDS, VAGUE_WORDS
+from core.text_vocabulary import (
+    DEFAULT_COMPONENT_VOCABULARY,
+    KEYWORD_FILLER,
+    LANGUAGE_MARKERS,
+    STOP_WORDS,
+    VAGUE_WORDS,
+)
 
 __all__ = [
     "MIN_DESCRIPTION_LENGTH",
@@ -82,9 +88,10 @@ def extract_keywords(text: str, k_min: int = 5, k_max: int = 8, language: Langua
     Stop words (French and English whatever `language` says, tickets mix them) and help-desk filler
     are dropped. Each remaining word scores by frequency plus a bonus for appearing early (subjects
     come first); error codes, versions and known platforms/components score extra and keep their
-    written form, other words are lower-cased. Plurals fold into their singular ("factures" ->
-    "facture"). Words scoring at least a third of the best are kept, then the count is brought
-    within `k_min`..`k_max`: fewer than `k_min` only when the text has fewer content words.
+    written form, other words are lower-cased. Singular and plural share one keyword, spelled the
+    way the text spells it most often ("factures" twice, "facture" once: "factures"). Words scoring
+    at least a third of the best are kept, then the count is brought within `k_min`..`k_max`:
+    fewer than `k_min` only when the text has fewer content words.
     `language` narrows nothing today; it is accepted so callers can pass what they detected.
     """
     if not 1 <= k_min <= k_max:
@@ -95,7 +102,10 @@ def extract_keywords(text: str, k_min: int = 5, k_max: int = 8, language: Langua
     technical = {*entities.error_codes, *entities.versions}
     # "iOS 17.2" also yields "17.2"; a bare "11" from "Windows 11" says little on its own.
     technical |= {number for version in entities.versions if "." in (number := version.rpartition(" ")[2])}
-    boosted = {fold(word) for name in (*entities.platforms, *entities.components) for word in name.split()}
+    # Words naming a platform or component found in the text, in any of their synonyms ("facture").
+    names = [*entities.platforms, *entities.components]
+    names += [synonym for name in entities.components for synonym in DEFAULT_COMPONENT_VOCABULARY.get(name, ())]
+    boosted = {fold(word) for name in names for word in name.split()}
 
     tokens = [match.group() for match in _KEYWORD_TOKEN_RE.finditer(clean)]
     scores: dict[str, float] = {}

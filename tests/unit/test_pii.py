@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import doctest
 import time
 
 import pytest
 
+import core.pii
 from core.pii import PiiFinding, PiiKind, contains_pii, detect_pii, redact_pii
 from core.pii_patterns import iban_checksum_valid, luhn_valid
 
@@ -368,3 +370,7 @@ def test_empty_text_has_nothing() -> None:
     assert redact_pii("") == redact_pii("")
     assert redact_pii("").count == 0
     assert not contains_pii("   ")
+
+
+def test_docstring_example_holds() -> None:
+    assert doctest.testmod(core.pii).failed == 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
+import core.sentiment
 from core.sentiment import DEFAULT_STRONGLY_NEGATIVE_THRESHOLD, analyze_sentiment
 
 
@@ -167,3 +170,7 @@ def test_scores_stay_in_range() -> None:
     delighted = "perfect excellent amazing wonderful fantastic thanks merci génial parfait"
     assert -1 <= analyze_sentiment(furious).score < -0.9
     assert 0.9 < analyze_sentiment(delighted).score <= 1
+
+
+def test_docstring_example_holds() -> None:
+    assert doctest.testmod(core.sentiment).failed == 0

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import doctest
+from types import ModuleType
+
 import pytest
 
+import core.text_analysis
+import core.text_entities
+import core.text_urgency
 from core.text_analysis import (
     MIN_DESCRIPTION_LENGTH,
     detect_language,
@@ -90,7 +96,8 @@ def test_frequent_words_outrank_single_mentions() -> None:
 
 
 def test_short_text_gives_fewer_keywords_rather_than_padding() -> None:
-    assert extract_keywords("Impossible de me connecter") == ["impossible", "connecter"]
+    # "connecter" names a component (login), so it outranks the earlier "impossible".
+    assert extract_keywords("Impossible de me connecter") == ["connecter", "impossible"]
     assert extract_keywords("help, please!") == []
     assert extract_keywords("") == []
 
@@ -324,3 +331,8 @@ def test_empty_text_is_too_short_and_vague() -> None:
     report = vagueness("   ")
     assert report.too_short and report.vague
     assert report.reasons == ("too_short", "no_words")
+
+
+@pytest.mark.parametrize("module", [core.text_analysis, core.text_entities, core.text_urgency])
+def test_docstring_examples_hold(module: ModuleType) -> None:
+    assert doctest.testmod(module).failed == 0
