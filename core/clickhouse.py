@@ -48,9 +48,17 @@ class ChdbClickHouse:
             self._session.query(statement)
 
     def query(self, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a SELECT and return rows as dicts."""
+        """Run a SELECT and return rows as dicts.
+
+        chdb hands parameter values to ClickHouse as raw text in the escaped format, so they are
+        rendered the way clickhouse-connect renders them for a server: backslashes, tabs and newlines
+        escaped, lists as array literals.
+        """
+        from clickhouse_connect.driver.binding import format_bind_value
+
+        rendered = {name: format_bind_value(value) for name, value in (parameters or {}).items()}
         with self._lock:
-            result = self._session.query(statement, "JSONEachRow", params=parameters or {})
+            result = self._session.query(statement, "JSONEachRow", params=rendered)
         text = result.bytes().decode("utf-8") if hasattr(result, "bytes") else str(result)
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
