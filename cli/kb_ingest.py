@@ -1,15 +1,151 @@
-"""`doxa kb ingest` and `doxa kb status` (being written)."""
+"""`doxa kb ingest` and `doxa kb status`: fill the knowledge base and report its state.
+
+Exit codes: 0 when the run worked, even if some files failed (they are listed with their reasons);
+1 when there was nothing to ingest or every file failed; 2 for a missing path or a configuration
+error such as a collection built with another embedding model.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.errors import DoxaError, EmbeddingModelMismatch
+from core.services import Services
+from core.settings import get_settings
+from kb.ingest import IngestReport, KnowledgeBaseIngestor
+from kb.repository import KnowledgeBaseRepository
+from kb.vector_store.factory import discard_vector_store, open_vector_store
+
+PATHS_ARGUMENT = typer.Argument(..., help="Files or directories to ingest (Markdown, plain text, PDF).")
+PRUNE_OPTION = typer.Option(False, "--prune", help="Remove documents whose files are gone from the given directories.")
+CATEGORY_OPTION = typer.Option(
+    None, "--category", help="Category stored with every chunk of these files (for filtered search)."
+)
+REBUILD_OPTION = typer.Option(
+    False,
+    "--rebuild",
+    help="First drop the vector collection and re-embed every stored chunk (after changing the model).",
+)
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of tables.")
+
+_console = Console()
+_errors = Console(stderr=True)
 
 
-def ingest() -> None:
-    """Ingest files or directories into the knowledge base."""
-    raise typer.Exit(1)
+def ingest(
+    paths: list[Path] = PATHS_ARGUMENT,
+    prune: bool = PRUNE_OPTION,
+    category: str | None = CATEGORY_OPTION,
+    rebuild: bool = REBUILD_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Ingest files or directories into the knowledge base; unchanged files are not touched."""
+    missing = [str(path) for path in paths if not path.expanduser().exists()]
+    if missing:  # checked before the engines start, so a typo fails fast
+        _errors.print(f"[red]error:[/red] path not found: {', '.join(missing)}")
+        raise typer.Exit(2)
+    services = Services.open(get_settings())
+    try:
+        if rebuild:
+            discard_vector_store(services)
+        ingestor = KnowledgeBaseIngestor.from_services(services)
+        rebuilt = ingestor.rebuild() if rebuild else None
+        report = _run_with_progress(ingestor, paths, prune, category, show=not json_output)
+    except DoxaError as exc:
+        _errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        services.close()
+    if json_output:
+        typer.echo(json.dumps({**report.to_dict(), "vectors_rebuilt": rebuilt}, indent=2))
+    else:
+        _print_report(report, rebuilt)
+    nothing_found = not (report.files_read or report.failed)
+    if nothing_found or (report.failed and report.files_read == 0):
+        if not json_output:
+            _errors.print("[red]nothing was ingested[/red]" + (": no supported files found" if nothing_found else ""))
+        raise typer.Exit(1)
 
 
-def status() -> None:
-    """Show the knowledge base's documents, chunks and vector store health."""
-    raise typer.Exit(1)
+def status(json_output: bool = JSON_OPTION) -> None:
+    """Show the knowledge base's documents, sections, chunks, revision and vector store health."""
+    settings = get_settings()
+    services = Services.open(settings)
+    try:
+        counts = KnowledgeBaseRepository(services.db).counts()
+        try:
+            health = open_vector_store(services).health_check()
+        except EmbeddingModelMismatch as exc:
+            health = {"status": "model_mismatch", "backend": settings.vector_backend, "error": str(exc)}
+    finally:
+        services.close()
+    summary: dict[str, Any] = {
+        "documents": counts.documents,
+        "sections": counts.sections,
+        "chunks": counts.chunks,
+        "revision": counts.revision,
+        "updated_at": counts.updated_at.isoformat(),
+        "embedding_model": settings.embedding_model,
+        "embedding_dim": settings.embedding_dim,
+        "models_in_kb": list(counts.embedding_models),
+        "vector_store": health,
+    }
+    if json_output:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+        return
+    table = Table("knowledge base", "value", title="doxa kb status")
+    for name in ("documents", "sections", "chunks", "revision", "updated_at", "embedding_model", "embedding_dim"):
+        table.add_row(name.replace("_", " "), str(summary[name]))
+    for name, value in health.items():
+        table.add_row(f"vector store {name.replace('_', ' ')}", str(value))
+    _console.print(table)
+
+
+def _run_with_progress(
+    ingestor: KnowledgeBaseIngestor, paths: list[Path], prune: bool, category: str | None, *, show: bool
+) -> IngestReport:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=_errors, transient=True, disable=not show) as progress:
+        task = progress.add_task("ingesting", total=None)
+
+        def advance(done: int, total: int, path: Path) -> None:
+            progress.update(task, completed=done, total=total, description=path.name[:40])
+
+        return ingestor.run(paths, prune=prune, category=category, progress=advance)
+
+
+def _print_report(report: IngestReport, rebuilt: int | None) -> None:
+    table = Table("ingest", "count", title="doxa kb ingest")
+    rows = [
+        ("files read", report.files_read),
+        ("files failed", len(report.failed)),
+        ("files skipped (unsupported type)", len(report.skipped)),
+        ("documents added", report.documents_added),
+        ("documents updated", report.documents_updated),
+        ("documents unchanged", report.documents_unchanged),
+        ("documents removed", report.documents_removed),
+        ("chunks added", report.chunks_added),
+        ("chunks updated", report.chunks_updated),
+        ("chunks removed", report.chunks_removed),
+        ("chunks unchanged", report.chunks_unchanged),
+    ]
+    if rebuilt is not None:
+        rows.append(("vectors rebuilt", rebuilt))
+    for name, value in rows:
+        table.add_row(name, str(value))
+    table.add_row("seconds", f"{report.seconds:.2f}")
+    _console.print(table)
+    if report.failed:
+        failures = Table("file", "reason", title="files not ingested", title_style="red")
+        for failure in report.failed:
+            failures.add_row(failure.path, failure.reason)
+        _console.print(failures)
+    for path, pages in report.pages_without_text.items():
+        _console.print(f"[yellow]no text layer[/yellow] on page(s) {', '.join(map(str, pages))} of {path}")
