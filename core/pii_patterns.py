@@ -27,9 +27,18 @@ EMAIL_RE = re.compile(
 _URL_USERINFO_BEFORE_RE = re.compile(r"://[^\s/@]*:$")
 
 
+# Domains reserved for documentation (RFC 2606/6761) never reach a person: "user@example.com" in an
+# answer is an instruction, not personal data.
+_RESERVED_EMAIL_DOMAIN_RE = re.compile(
+    r"@(?:[\w-]+\.)*(?:example\.(?:com|org|net)|example|test|invalid|localhost)$", re.I
+)
+
+
 def find_emails(text: str) -> Iterator[Span]:
     """Spans of e-mail addresses, plain or written as "name [at] domain [dot] tld"."""
     for match in EMAIL_RE.finditer(text):
+        if _RESERVED_EMAIL_DOMAIN_RE.search(match.group()):
+            continue
         if not _URL_USERINFO_BEFORE_RE.search(text[max(0, match.start() - 200) : match.start()]):
             yield match.span()
 
@@ -133,9 +142,11 @@ URL_SECRET_PARAM_RE = re.compile(
 # "https://user:password@host": the credentials are replaced, the host kept.
 URL_USERINFO_RE = re.compile(r"\b[a-z][a-z0-9+.-]{0,30}://(?P<value>[^\s:/@\[]+:[^\s/@]+)@", re.IGNORECASE)
 
+_TOKEN_SHAPE = r"(?-i:(?=\S*\d|\S*[a-z]\S*[A-Z]|\S*[A-Z]\S*[a-z]))"  # case-sensitive in any pattern
 SECRET_TOKEN_RES = (
-    re.compile(r"\bbearer\s+(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)", re.IGNORECASE),
-    re.compile(r"\bbasic\s+(?P<value>[A-Za-z0-9+/]{12,}={0,2})(?![\w+/=])", re.IGNORECASE),
+    # Credentials hold a digit or mixed case, which keeps "bearer of this", "basic collaborative" out.
+    re.compile(rf"\bbearer\s+(?P<value>{_TOKEN_SHAPE}[A-Za-z0-9\-._~+/]{{16,}}=*)", re.IGNORECASE),
+    re.compile(rf"\bbasic\s+(?P<value>{_TOKEN_SHAPE}[A-Za-z0-9+/]{{12,}}={{0,2}})(?![\w+/=])", re.IGNORECASE),
     re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),  # OpenAI, Anthropic
     re.compile(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{22,}"),  # GitHub

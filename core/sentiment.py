@@ -34,9 +34,10 @@ from core.sentiment_lexicon import (
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
 
-DEFAULT_STRONGLY_NEGATIVE_THRESHOLD = -0.6
-"""Score at or below which a ticket counts as strongly negative; about one strong word, intensified
-("vraiment furieux"), or two clear ones. Any threat cue makes a ticket strongly negative anyway."""
+DEFAULT_STRONGLY_NEGATIVE_THRESHOLD = -0.65
+"""Score at or below which a ticket counts as strongly negative: a very strong word ("furious",
+"worst"), a strong one intensified ("really terrible") or two clear ones ("disappointed and annoyed").
+A lone "terrible" (-0.61) is not enough. Any threat cue makes a ticket strongly negative anyway."""
 
 LABEL_THRESHOLD = 0.1
 """Scores within ±0.1 of zero are neutral: a lone "thanks" or "bad" does not make a mood."""

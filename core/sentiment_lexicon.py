@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 
 WORD_WEIGHTS: dict[str, float] = {
-    # English, negative
+    # English, negative ("fraud" is mild: in payments it names a topic more than a mood)
     "angry": -3.0, "furious": -3.5, "livid": -3.5, "annoyed": -2.0, "annoying": -2.0, "irritated": -2.0,
     "frustrated": -2.0, "frustrating": -2.0, "disappointed": -2.0, "disappointing": -2.0,
     "unhappy": -2.0, "upset": -2.0, "dissatisfied": -2.0, "bad": -1.5, "poor": -1.5, "lousy": -2.0,
     "terrible": -3.0, "horrible": -3.0, "awful": -3.0, "worst": -3.5, "useless": -2.5,
     "ridiculous": -2.5, "unacceptable": -3.0, "outrageous": -3.0, "pathetic": -3.0, "disgusting": -3.0,
     "appalling": -3.0, "shameful": -3.0, "disgrace": -3.0, "incompetent": -3.0, "incompetence": -3.0,
-    "hate": -3.0, "nightmare": -2.5, "disaster": -2.5, "joke": -1.5, "scam": -3.0, "fraud": -3.0,
+    "hate": -3.0, "nightmare": -2.5, "disaster": -2.5, "joke": -1.5, "scam": -3.0, "fraud": -1.0,
     "ripoff": -3.0, "unbearable": -3.0, "mad": -2.0, "fed": -0.5, "sick": -1.0, "tired": -1.0,
     "waste": -1.5, "wasted": -1.5, "unreliable": -2.0, "sloppy": -2.0, "rude": -2.5,
     # English, positive

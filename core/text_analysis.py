@@ -138,9 +138,10 @@ def vagueness(text: str, *, min_length: int = MIN_DESCRIPTION_LENGTH) -> Vaguene
     """Check a subject or description for being too short or saying nothing specific.
 
     Reason codes: `too_short`, `no_words` (punctuation or emoji only), `only_generic_words`
-    ("help", "problème", "urgent!!!", "ça marche pas"), `gibberish` (keyboard mashing, words
-    without vowels), `repeated_characters` (padding such as "aaaaaa" or "!!!!!!"). Length is
-    measured after collapsing repeated characters, so padding does not reach `min_length`.
+    ("help", "problème", "urgent!!!", "ça marche pas"; a number or an acronym is content),
+    `gibberish` (keyboard mashing, words without vowels), `repeated_characters` (padding such as
+    "aaaaaa" or "!!!!!!"). Length is measured after collapsing repeated characters, so padding
+    does not reach `min_length`.
     """
     stripped = text.strip()
     collapsed = _REPEATED_RUN_RE.sub(r"\1", stripped)
@@ -150,7 +151,7 @@ def vagueness(text: str, *, min_length: int = MIN_DESCRIPTION_LENGTH) -> Vaguene
     words = [word for word in _WORD_RE.findall(collapsed) if not word.isdigit()]
     if not any(char.isalnum() for char in stripped):
         reasons.append("no_words")
-    elif words and all(_is_generic(fold(word)) for word in words):
+    elif words and not any(char.isdigit() for char in stripped) and all(_is_generic(word) for word in words):
         reasons.append("only_generic_words")
     elif words and sum(_looks_like_gibberish(word) for word in words) * 2 >= len(words):
         reasons.append("gibberish")
@@ -182,11 +183,19 @@ def _dedupe_key(surface: str) -> str:
     return key[:-1] if len(key) > 4 and key[-1] in "sx" and key[-2] not in "su" else key
 
 
-def _is_generic(folded_word: str) -> bool:
-    """Whether a word is a stop word or a vague one; "doesn't" counts as "doesnt" or "doesn" + "t"."""
+def _is_generic(word: str) -> bool:
+    """Whether a word is vague or a stop word; "doesn't" counts as "doesnt" or "doesn" + "t".
+
+    A short all-caps word that is not itself vague ("EU", "ATM", "PDF") is an acronym, so content.
+    """
+    folded = fold(word)
+    if folded in VAGUE_WORDS:
+        return True
+    if word.isupper() and 2 <= len(word) <= 5:
+        return False
     generic = VAGUE_WORDS | STOP_WORDS
-    parts = [part for part in folded_word.split("'") if part]
-    return folded_word.replace("'", "") in generic or all(part in generic for part in parts)
+    parts = [part for part in folded.split("'") if part]
+    return folded.replace("'", "") in generic or all(part in generic for part in parts)
 
 
 def _looks_like_gibberish(word: str) -> bool:

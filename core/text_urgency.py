@@ -34,7 +34,14 @@ URGENCY_PATTERNS: dict[str, tuple[int, re.Pattern[str]]] = {
             r"au plus tot|immediatement|tout de suite|sans delai|rapidement)\b"
         ),
     ),
-    "blocking": (20, re.compile(r"\b(?:blocking|blocker|blocked|bloquant|bloquante|bloque|bloquee|bloques)\b")),
+    # A blocked person is urgent; a blocked card or account ("compte bloqué") is a topic, not a deadline.
+    "blocking": (
+        20,
+        re.compile(
+            r"\b(?:blocking|blocker|bloquant|bloquante|(?:i'm|i am|we are|we're) (?:completely |totally )?blocked|"
+            r"(?:je suis|nous sommes|on est|suis) (?:completement |totalement )?bloque(?:e|s|es)?)\b"
+        ),
+    ),
     "priority": (15, re.compile(r"\b(?:high priority|top priority|highest priority|prioritaire|priorite haute)\b")),
     "deadline": (
         15,

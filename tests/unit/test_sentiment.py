@@ -157,6 +157,17 @@ def test_angry_tickets_are_strongly_negative(text: str) -> None:
     assert result.score <= DEFAULT_STRONGLY_NEGATIVE_THRESHOLD
 
 
+def test_one_strong_word_alone_is_negative_but_not_strongly() -> None:
+    result = analyze_sentiment("The exchange rate you use is terrible.")
+    assert result.label == "negative"
+    assert not result.strongly_negative
+    assert analyze_sentiment("The exchange rate you use is really terrible.").strongly_negative
+
+
+def test_fraud_as_a_topic_is_not_anger() -> None:
+    assert not analyze_sentiment("How do I report fraud on my card?").strongly_negative
+
+
 def test_threshold_is_a_parameter() -> None:
     text = "I am not happy with the service"
     score = analyze_sentiment(text).score

@@ -256,6 +256,13 @@ def test_impact_terms_are_found(text: str, term: str) -> None:
     assert term in urgency_signals(text).impact_terms
 
 
+def test_a_blocked_person_is_urgent_but_a_blocked_card_is_a_topic() -> None:
+    assert urgency_signals("I'm completely blocked since this morning").urgency_terms
+    assert urgency_signals("je suis bloquée depuis ce matin").urgency_terms
+    assert urgency_signals("My card was blocked, how do I unblock it?").urgency_terms == ()
+    assert urgency_signals("mon compte est bloqué").urgency_terms == ()
+
+
 def test_negated_urgency_does_not_count() -> None:
     for text in ("This is not urgent", "pas urgent du tout", "rien d'urgent", "nothing urgent"):
         assert urgency_signals(text).urgency_terms == (), text
@@ -306,6 +313,8 @@ def test_vague_texts_are_flagged_with_a_reason(text: str, reason: str) -> None:
         "Login fails on iOS 17.2 with error E1234 after the update",
         "HTTP SMTP NTFS error when sending emails from Outlook",
         "THE EXPORT BUTTON DOES NOTHING ON THE INVOICE PAGE",
+        "I tried to get $100 but I just got $20",
+        "Do you support the EU?",
     ],
 )
 def test_specific_texts_are_not_vague(text: str) -> None:
