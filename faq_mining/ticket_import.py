@@ -74,11 +74,12 @@ def parse_closed_at(value: object) -> datetime:
         text = value.strip()
         if not text:
             raise ValueError("missing")
+        # ISO first, so a basic-format date such as 20240506 is a date, not 1970-08-23 in epoch seconds.
         try:
-            moment = _from_epoch(float(text))
+            moment = datetime.fromisoformat(text)
         except ValueError:
             try:
-                moment = datetime.fromisoformat(text)
+                moment = _from_epoch(float(text))
             except ValueError:
                 raise ValueError("not ISO 8601 or an epoch timestamp") from None
     else:
