@@ -105,14 +105,15 @@ def find_ibans(text: str) -> Iterator[Span]:
 
 
 # --- IP addresses --------------------------------------------------------------------------------
-IPV4_CANDIDATE_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
+# Not glued to a name or a suffix: "tor-0.4.6.10.tar.gz" and "1.2.3.4-alpha" are versions.
+IPV4_CANDIDATE_RE = re.compile(r"(?<![\w.-])\d{1,3}(?:\.\d{1,3}){3}(?!\w|[.-]\w)")
 IPV6_CANDIDATE_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 # "v1.2.3.4", "version 1.2.3.4", "build 10.0.19045.1": dotted quads that are versions, not hosts.
 VERSION_PREFIX_RE = re.compile(r"(?:\bv|\b(?:version|ver|build|release|firmware|vers)\.?\s*:?\s*)$", re.I)
 
 
 def find_ip_addresses(text: str) -> Iterator[Span]:
-    """Spans of real IPv4/IPv6 addresses, except loopback/unspecified and version-like dotted quads."""
+    """Spans of IPv4/IPv6 addresses that can identify a machine; version-like dotted quads are skipped."""
     for match in IPV4_CANDIDATE_RE.finditer(text):
         if VERSION_PREFIX_RE.search(text[max(0, match.start() - 12) : match.start()]):
             continue
@@ -123,12 +124,23 @@ def find_ip_addresses(text: str) -> Iterator[Span]:
             yield match.span()
 
 
+# Networks whose addresses identify no one: "0.4.6.9" in text is a version, and documentation
+# ranges (RFC 5737, RFC 3849) only appear in examples.
+_NOT_A_HOST_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in ("0.0.0.0/8", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+
 def _is_identifying_address(candidate: str) -> bool:
+    """Whether a syntactically valid address could point at someone's machine."""
     try:
         address = ipaddress.ip_address(candidate)
     except ValueError:
         return False
-    return not (address.is_loopback or address.is_unspecified)
+    if address.is_loopback or address.is_unspecified:
+        return False
+    return not any(address in network for network in _NOT_A_HOST_NETWORKS)
 
 
 # --- Secrets -------------------------------------------------------------------------------------
@@ -162,9 +174,11 @@ SECRET_TOKEN_RES = (
         re.IGNORECASE,
     ),
 )
-# Long opaque strings mixing upper case, lower case and digits read as keys; hex hashes and UUIDs
-# (single case) and file paths (slashes) do not match.
-GENERIC_KEY_RE = re.compile(r"(?<![\w-])(?=[\w-]*[a-z])(?=[\w-]*[A-Z])(?=[\w-]*\d)[A-Za-z0-9_-]{32,}(?![\w-])")
+# Long opaque strings mixing upper case, lower case and digits read as keys; hex hashes, UUIDs and
+# "0x"-prefixed fingerprints (single case) and file paths (slashes) do not match.
+GENERIC_KEY_RE = re.compile(
+    r"(?<![\w-])(?!0x[0-9A-Fa-f]+(?![\w-]))(?=[\w-]*[a-z])(?=[\w-]*[A-Z])(?=[\w-]*\d)[A-Za-z0-9_-]{32,}(?![\w-])"
+)
 
 
 def find_url_secrets(text: str) -> Iterator[Span]:
