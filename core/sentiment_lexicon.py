@@ -3,7 +3,8 @@
 Words are stored without accents ("decu", "enerve") because customers often type without them; the
 analyser strips accents from the text before looking words up. Weights follow VADER's scale: about
 1 for mild words, 2 for clear ones, 3 and more for strong ones. Help-desk topic words ("bug",
-"error", "problème") are deliberately absent: a calm bug report is neutral.
+"error", "problème") are deliberately absent and courtesy ("thanks", "merci") weighs little: a calm
+bug report that ends with "merci" is neutral.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ WORD_WEIGHTS: dict[str, float] = {
     # English, positive
     "happy": 2.0, "glad": 2.0, "pleased": 2.0, "satisfied": 2.0, "great": 2.0, "good": 1.5,
     "nice": 1.5, "excellent": 3.0, "perfect": 3.0, "awesome": 3.0, "amazing": 3.0, "wonderful": 3.0,
-    "fantastic": 3.0, "love": 2.5, "helpful": 2.0, "appreciate": 2.0, "thanks": 1.0, "thank": 1.0,
+    "fantastic": 3.0, "love": 2.5, "helpful": 2.0, "appreciate": 2.0, "thanks": 0.3, "thank": 0.3,
     "grateful": 2.0, "quick": 1.0, "efficient": 2.0, "fine": 0.5,
     # French, negative
     "enerve": -2.5, "enervee": -2.5, "enervant": -2.5, "furieux": -3.5, "furieuse": -3.5,
@@ -40,7 +41,7 @@ WORD_WEIGHTS: dict[str, float] = {
     "cauchemar": -2.5, "colere": -2.5, "marre": -2.5, "degoute": -2.5, "degoutee": -2.5,
     "inadmissibles": -3.0, "minable": -3.0, "irrespectueux": -2.5, "malhonnete": -3.0,
     # French, positive
-    "content": 2.0, "contente": 2.0, "satisfait": 2.0, "satisfaite": 2.0, "merci": 1.0,
+    "content": 2.0, "contente": 2.0, "satisfait": 2.0, "satisfaite": 2.0, "merci": 0.3,
     "genial": 3.0, "parfait": 3.0, "parfaitement": 2.0, "bravo": 2.5, "efficace": 2.0,
     "ravi": 3.0, "ravie": 3.0, "heureux": 2.0, "heureuse": 2.0, "formidable": 3.0, "impeccable": 3.0,
     "apprecie": 2.0, "top": 1.5, "rapide": 1.0, "super": 2.0, "reactif": 2.0, "reactive": 2.0,

@@ -55,6 +55,9 @@ _FRENCH_ACCENT_RE = re.compile(r"[éèêëàâçùûôîïœ]", re.IGNORECASE)
 _FRENCH_ELISION_RE = re.compile(r"\b(?:l|d|j|n|qu|c|s|m)['’]\w", re.IGNORECASE)
 _REPEATED_RUN_RE = re.compile(r"(.)\1{3,}")
 _KEYBOARD_MASH_RE = re.compile(r"qwert|azert|asdf|qsdf|zxcv|wxcv|hjkl|uiop|sdfg|dfgh|fghj|ghjk|jklm|xcvb|cvbn|vbnm")
+_STEM_ENDINGS = ("ing", "ed", "er", "ez", "e")
+# Times, ordinals and sizes ("2am", "14h30", "3rd", "1er", "10MB") are not retrieval keywords.
+_NUMERIC_NOISE_RE = re.compile(r"\d+(?:am|pm|h\d*|st|nd|rd|th|er|e|eme|ème|min|s|ms|kb|mb|gb|ko|mo|go|%)", re.I)
 _VOWELS = frozenset("aeiouyœ")
 _CONSONANT_RUN_RE = re.compile(r"[b-df-hj-np-tv-xz]{6,}")
 
@@ -171,16 +174,26 @@ def _keyword_surface(token: str, technical: set[str]) -> str | None:
     folded = fold(token)
     if folded in STOP_WORDS or folded in KEYWORD_FILLER or folded.replace(".", "").isdigit():
         return None
-    if len(token) < 3 and not (token.isupper() and len(token) == 2):
+    too_short = len(token) < 3 and not (token.isupper() and len(token) == 2)  # "UI", "IP" are fine
+    if too_short or _NUMERIC_NOISE_RE.fullmatch(token):
         return None
     keeps_case = any(char.isdigit() for char in token) or "_" in token
     return token if keeps_case else token.lower()
 
 
 def _dedupe_key(surface: str) -> str:
-    """Accent-blind, lower-case, without a plural "s"/"x": "Factures" and "facture" share a key."""
+    """A light stem: accent-blind, lower-case, without a plural and one common ending.
+
+    "Factures"/"facture", "exporter"/"export"/"exporté", "crashes"/"crashed" share a key; a stem
+    keeps at least four letters, so short words ("user", "order") stay whole.
+    """
     key = fold(surface)
-    return key[:-1] if len(key) > 4 and key[-1] in "sx" and key[-2] not in "su" else key
+    if len(key) > 4 and key[-1] in "sx" and key[-2] not in "su":
+        key = key[:-1]
+    for ending in _STEM_ENDINGS:
+        if key.endswith(ending) and len(key) - len(ending) >= 4:
+            return key[: -len(ending)]
+    return key
 
 
 def _is_generic(word: str) -> bool:

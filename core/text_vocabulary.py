@@ -63,7 +63,11 @@ _VAGUE_WORDS = """
 VAGUE_WORDS = frozenset(_VAGUE_WORDS.split())
 
 # Words too generic to be keywords even though they are not stop words.
-_FILLER_WORDS = "today yesterday tomorrow aujourd hui hier demain time day days way moment jour jours matin soir"
+_FILLER_WORDS = """
+    today yesterday tomorrow aujourd hui hier demain time day days way moment jour jours matin soir
+    subject objet re fw fwd tr bjr bsr slt cdt cdlt mrc thx jarrive narrive jai cest jessaie
+    mr mrs ms miss dr mme mlle monsieur madame sir
+    """
 KEYWORD_FILLER = VAGUE_WORDS | frozenset(_FILLER_WORDS.split())
 
 # Canonical platform name -> pattern, in the order they are reported. Words that double as ordinary

@@ -27,6 +27,11 @@ def test_plain_bug_reports_and_questions_are_neutral(text: str) -> None:
     assert not result.strongly_negative
 
 
+def test_courtesy_alone_is_not_a_mood() -> None:
+    assert analyze_sentiment("L'export PDF renvoie l'erreur 500. Merci d'avance").label == "neutral"
+    assert analyze_sentiment("The API returns 503.\nThanks,\nMaria").label == "neutral"
+
+
 @pytest.mark.parametrize(
     "text", ["I am happy with the service, thanks!", "Merci beaucoup, c'est parfait", "Super rapide, merci !"]
 )

@@ -88,6 +88,22 @@ def test_on_a_spelling_tie_the_singular_wins() -> None:
     assert "invoices" not in keywords
 
 
+def test_verb_forms_share_one_keyword() -> None:
+    keywords = extract_keywords(
+        "Subject: App crashes\nThe app crashed when opening settings. It crashes when I open them."
+    )
+    assert keywords.count("crashes") == 1 and "crashed" not in keywords
+    assert "open" in keywords and "opening" not in keywords
+    assert "subject" not in keywords
+    assert extract_keywords("Impossible d'exporter : l'export échoue") == ["export", "impossible", "échoue"]
+
+
+def test_times_ordinals_and_titles_are_not_keywords() -> None:
+    keywords = extract_keywords("Objet : panne\nBonjour Mme Martin, the API is down since 2am, 3rd outage, 14h30, 10MB")
+    assert not {"2am", "3rd", "14h30", "10MB", "mme", "objet"} & set(keywords)
+    assert "api" in keywords
+
+
 def test_frequent_words_outrank_single_mentions() -> None:
     keywords = extract_keywords(LONG_EN)
     assert keywords[0] == "report"
