@@ -1,0 +1,89 @@
+"""Grouping near-duplicate tickets: exactness against plain agglomerative clustering, and StackFAQ paraphrases."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist
+
+from core.embeddings import Embedder
+from core.errors import InvalidInputError
+from faq_mining.clustering import Linkage, cluster_tickets, clustering_text
+
+
+def reference_groups(vectors: np.ndarray, threshold: float, method: str) -> list[list[int]]:
+    labels = fcluster(linkage(pdist(vectors.astype(np.float64), "cosine"), method), threshold, "distance")
+    return sorted(sorted(np.flatnonzero(labels == label).tolist()) for label in np.unique(labels))
+
+
+@pytest.mark.parametrize("method", ["complete", "average", "single"])
+def test_component_split_gives_the_same_groups_as_plain_agglomerative_clustering(method: Linkage) -> None:
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(30, 32))
+    vectors = centres[rng.integers(0, 30, 400)] + 0.35 * rng.normal(size=(400, 32))
+    groups = cluster_tickets(vectors, threshold=0.35, linkage=method)
+    assert sorted(groups) == reference_groups(vectors, 0.35, method)
+    assert sorted(i for group in groups for i in group) == list(range(400))
+
+
+def test_groups_are_deterministic_largest_first_and_scale_free() -> None:
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.98, 0.05], [0.99, 0.1], [0.05, 0.99]])
+    groups = cluster_tickets(vectors, threshold=0.1)
+    assert groups == [[0, 2, 3], [1, 4]]
+    assert cluster_tickets(vectors * 7.5, threshold=0.1) == groups
+
+
+def test_complete_linkage_does_not_chain_unlike_single_linkage() -> None:
+    # Each step turns 0.3 rad (cosine distance ~0.045); the ends are 0.9 rad apart (~0.38).
+    angles = np.arange(4) * 0.3
+    chain = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    assert len(cluster_tickets(chain, threshold=0.1, linkage="single")) == 1
+    assert len(cluster_tickets(chain, threshold=0.1, linkage="complete")) == 2
+
+
+def test_bad_input_is_refused() -> None:
+    assert cluster_tickets(np.zeros((0, 3))) == []
+    for bad in (np.zeros(3), np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[np.nan, 1.0]])):
+        with pytest.raises(InvalidInputError):
+            cluster_tickets(bad)
+    with pytest.raises(InvalidInputError):
+        cluster_tickets(np.eye(2), threshold=0.0)
+
+
+def test_clustering_text_joins_the_parts_that_have_text() -> None:
+    assert clustering_text("", " VPN drops ", "Updated the client") == "VPN drops\nUpdated the client"
+
+
+@pytest.mark.slow
+def test_stackfaq_paraphrases_of_ten_threads_group_by_thread(shared_data: Path, embedder: Embedder) -> None:
+    folder = shared_data / "stackfaq"
+    answers = {row["id"]: row["answer"] for row in map(json.loads, folder.joinpath("faqs.jsonl").open())}
+    queries = [json.loads(line) for line in folder.joinpath("queries.jsonl").open()]
+    chosen = sorted(answers)[:10]
+    taken: Counter[str] = Counter()
+    tickets = []  # six paraphrases per thread keeps the encoding to a few seconds on two cores
+    for query in queries:
+        thread = query["gold_faq_ids"][0]
+        if thread in chosen and taken[thread] < 6:
+            taken[thread] += 1
+            tickets.append((query["query"], thread))
+    texts = [clustering_text("", body, answers[thread]) for body, thread in tickets]
+    groups = cluster_tickets(embedder.encode(texts))
+
+    threads = [thread for _, thread in tickets]
+    majority = sum(Counter(threads[i] for i in group).most_common(1)[0][1] for group in groups)
+    purity = majority / len(tickets)
+    groups_of_thread: dict[str, set[int]] = defaultdict(set)
+    for number, group in enumerate(groups):
+        for i in group:
+            groups_of_thread[threads[i]].add(number)
+    split = sum(len(g) > 1 for g in groups_of_thread.values())
+    assert len(tickets) == 60
+    assert purity >= 0.97
+    assert 10 <= len(groups) <= 11
+    assert split <= 1
