@@ -96,6 +96,7 @@ class Database:
             open=False,
             name="doxa",
         )
+        self._extra_pools: list[ConnectionPool[psycopg.Connection[DictRow]]] = []
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Database:
@@ -106,8 +107,27 @@ class Database:
             apply_migrations(db)
         return db
 
+    def autocommit_pool(self, *, max_size: int | None = None) -> ConnectionPool[psycopg.Connection[DictRow]]:
+        """A second, autocommit pool on the same database (LangGraph's checkpointer requires autocommit)."""
+        kwargs = connection_kwargs(self.settings) | {"autocommit": True}
+        pool: ConnectionPool[psycopg.Connection[DictRow]] = ConnectionPool(
+            self.url,
+            connection_class=psycopg.Connection[DictRow],
+            min_size=1,
+            max_size=max_size or self.settings.db_pool_max,
+            kwargs=kwargs,
+            check=ConnectionPool.check_connection,
+            open=False,
+            name="doxa-autocommit",
+        )
+        pool.open(wait=True, timeout=30)
+        self._extra_pools.append(pool)
+        return pool
+
     def close(self) -> None:
         """Close every pooled connection."""
+        for pool in self._extra_pools:
+            pool.close()
         self.pool.close()
 
     def __enter__(self) -> Database:

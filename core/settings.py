@@ -85,6 +85,48 @@ class Settings(BaseSettings):
     )
     max_retrieval_attempts: int = Field(default=3, gt=0, description="Attempts before kb_limit_reached.")
 
+    # --- Ticket graph --------------------------------------------------------------------------
+    escalate_below: float = Field(
+        default=0.60, ge=0, le=1, description="The evaluator escalates when its confidence is below this."
+    )
+    plan_escalate_below: float = Field(
+        default=0.30,
+        ge=0,
+        le=1,
+        description="The planner sends a ticket straight to a human below this analysis confidence.",
+    )
+    reformulation_min_similarity: float = Field(
+        default=0.85, ge=0, le=1, description="A reformulation less similar than this to the ticket is not trusted."
+    )
+    max_ticket_attempts: int = Field(
+        default=2,
+        ge=1,
+        description="Answers a ticket gets before a still-unsatisfied customer is escalated (seed: 'max retries: 2 "
+        "attempts'); the last attempt's retrieval reports kb_limit_reached.",
+    )
+    escalate_on_pii: list[str] = Field(
+        default=["card_number", "iban", "url_secret", "secret"],
+        description="PII kinds in a ticket that force escalation (contact details alone do not).",
+    )
+    escalation_teams: dict[str, str] = Field(
+        default={
+            "technique": "tier2-technical",
+            "facturation": "billing",
+            "authentification": "identity-and-access",
+            "feature_request": "product",
+            "autre": "tier1-support",
+        },
+        description="Team that receives an escalated ticket, by category (JSON object).",
+    )
+    critical_team: str = Field(default="on-call", description="Team for critical-priority escalations.")
+    taxonomy_path: Path | None = Field(
+        default=None, description="JSON taxonomy of ticket categories. Unset: the built-in default."
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="SMTP server for outbox delivery (smtp://user:pass@host:port). Unset: kept in the outbox.",
+    )
+
     # --- LLM -------------------------------------------------------------------------------------
     mistral_api_key: SecretStr | None = Field(
         default=None,

@@ -22,9 +22,9 @@ CLASSIFICATION_WEIGHTS = (0.40, 0.25, 0.20, 0.15)
 
 
 class AgentOutput(BaseModel):
-    """Base of agent outputs: immutable, unknown fields rejected."""
+    """Base of agent outputs: immutable; extra keys an LLM adds are ignored, missing or invalid ones are not."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class Validation(AgentOutput):

@@ -20,7 +20,7 @@ from state.agents import (
     Validation,
 )
 
-TicketStatus = Literal["rejected", "answered", "awaiting_feedback", "escalated", "closed"]
+TicketStatus = Literal["running", "rejected", "answered", "awaiting_feedback", "escalated", "closed"]
 
 MAX_SUBJECT_CHARS = 500
 MAX_BODY_CHARS = 50_000

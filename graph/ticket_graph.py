@@ -1,0 +1,99 @@
+"""The ticket-resolution graph, in the order of seed 004's flowchart.
+
+validate -> (invalid: reject) -> score -> analyze -> classify -> plan -> (escalation | KB path)
+-> find_solution -> evaluate -> (escalate | compose_response) -> send_email -> await_feedback
+-> handle_feedback -> (close | retry from analyze | escalate) -> improve.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import RetryPolicy
+from psycopg import OperationalError
+
+from nodes.analyze import analyze
+from nodes.await_feedback import await_feedback
+from nodes.classify import classify
+from nodes.close import close
+from nodes.compose_response import compose_response
+from nodes.context import TicketContext
+from nodes.escalate import escalate
+from nodes.evaluate import evaluate
+from nodes.find_solution import find_solution
+from nodes.handle_feedback import handle_feedback
+from nodes.improve import improve
+from nodes.plan import plan
+from nodes.reject import reject
+from nodes.score import score
+from nodes.send_email import send_email
+from nodes.validate import validate
+from state.ticket import TicketGraphInput, TicketState
+
+# Database hiccups (a restarted server, a dropped pooled connection) are worth a few quick retries;
+# LLM faults are handled inside the nodes, which fall back to their offline path.
+STORAGE_RETRY = RetryPolicy(max_attempts=3, initial_interval=0.2, retry_on=OperationalError)
+
+
+def route_after_validate(state: TicketState) -> Literal["score", "reject"]:
+    """Valid tickets are worked on; the others are answered with what is missing."""
+    return "score" if state["validation"].valid else "reject"
+
+
+def route_after_plan(state: TicketState) -> Literal["find_solution", "escalate"]:
+    """The KB path, or straight to a person (escalation and feature-queue plans)."""
+    return "find_solution" if state["plan"].resolution_path == "kb_retrieval" else "escalate"
+
+
+def route_after_evaluate(state: TicketState) -> Literal["compose_response", "escalate"]:
+    """Answer when the evaluator is confident, escalate otherwise."""
+    return "escalate" if state["evaluation"].escalate else "compose_response"
+
+
+def route_after_feedback(state: TicketState) -> Literal["close", "analyze", "escalate"]:
+    """Close when solved, retry from the analysis with the clarification, or escalate."""
+    action = state["feedback_decision"].action
+    if action == "close":
+        return "close"
+    if action == "retry":
+        return "analyze"
+    return "escalate"
+
+
+def build_ticket_graph() -> StateGraph[TicketState, TicketContext, TicketGraphInput, TicketState]:
+    """The uncompiled builder; callers compile it with the checkpointer they own."""
+    builder = StateGraph(TicketState, context_schema=TicketContext, input_schema=TicketGraphInput)
+    builder.add_node(validate)
+    builder.add_node(reject, retry_policy=STORAGE_RETRY)
+    builder.add_node(score)
+    builder.add_node(analyze)
+    builder.add_node(classify)
+    builder.add_node(plan)
+    builder.add_node(find_solution, retry_policy=STORAGE_RETRY)
+    builder.add_node(evaluate)
+    builder.add_node(compose_response)
+    builder.add_node(send_email, retry_policy=STORAGE_RETRY)
+    builder.add_node(await_feedback)
+    builder.add_node(handle_feedback)
+    builder.add_node(escalate, retry_policy=STORAGE_RETRY)
+    builder.add_node(close)
+    builder.add_node(improve, retry_policy=STORAGE_RETRY)
+
+    builder.add_edge(START, "validate")
+    builder.add_conditional_edges("validate", route_after_validate)
+    builder.add_edge("reject", END)
+    builder.add_edge("score", "analyze")
+    builder.add_edge("analyze", "classify")
+    builder.add_edge("classify", "plan")
+    builder.add_conditional_edges("plan", route_after_plan)
+    builder.add_edge("find_solution", "evaluate")
+    builder.add_conditional_edges("evaluate", route_after_evaluate)
+    builder.add_edge("compose_response", "send_email")
+    builder.add_edge("send_email", "await_feedback")
+    builder.add_edge("await_feedback", "handle_feedback")
+    builder.add_conditional_edges("handle_feedback", route_after_feedback)
+    builder.add_edge("escalate", "improve")
+    builder.add_edge("close", "improve")
+    builder.add_edge("improve", END)
+    return builder

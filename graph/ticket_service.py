@@ -1,0 +1,182 @@
+"""Run ticket threads: start one per ticket, resume it with feedback, read it back.
+
+Every ticket is one LangGraph thread (thread id = ticket id) checkpointed in Postgres, so a process that
+restarts continues every thread from its last checkpoint. The CLI and the API both go through this class.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+from pydantic import BaseModel
+
+from core.errors import ConflictError, NotFoundError
+from core.ticket_store import TicketRow, TicketStore
+from graph.ticket_graph import build_ticket_graph
+from nodes.context import TicketContext
+from state import agents
+from state.ticket import CustomerFeedback, TicketInput, TicketState
+
+# Checkpoints hold our pydantic models; only these types may be rebuilt when a checkpoint is read.
+CHECKPOINT_TYPES: list[type[BaseModel]] = [
+    TicketInput,
+    CustomerFeedback,
+    agents.Validation,
+    agents.Priority,
+    agents.Entities,
+    agents.QueryAnalysis,
+    agents.Classification,
+    agents.QueryPlan,
+    agents.Citation,
+    agents.Solution,
+    agents.Evaluation,
+    agents.Email,
+    agents.FeedbackDecision,
+    agents.Escalation,
+]
+
+
+def checkpoint_serializer() -> JsonPlusSerializer:
+    """The checkpoint serializer, restricted to Doxa's own state types."""
+    return JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
+
+
+class TicketOutcome(BaseModel):
+    """Where a thread stands, as the CLI and the API report it."""
+
+    thread_id: str
+    status: str
+    waiting_for_feedback: bool
+    priority: str | None = None
+    category: str | None = None
+    kb_confident: bool | None = None
+    attempt: int = 1
+    email: dict[str, Any] | None = None
+    escalation_id: str | None = None
+    path: list[str] = []
+    fallbacks: list[str] = []
+    values: dict[str, Any] = {}
+
+
+class TicketService:
+    """Start, resume and read ticket threads on one compiled graph."""
+
+    def __init__(self, context: TicketContext, checkpointer: BaseCheckpointSaver[Any], tickets: TicketStore) -> None:
+        self.context = context
+        self.tickets = tickets
+        self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_ticket_graph().compile(checkpointer=checkpointer)
+
+    @staticmethod
+    def postgres_checkpointer(tickets: TicketStore) -> PostgresSaver:
+        """A Postgres saver on its own autocommit pool, with its tables set up."""
+        saver = PostgresSaver(tickets.db.autocommit_pool(), serde=checkpoint_serializer())
+        saver.setup()
+        return saver
+
+    def _config(self, thread_id: str) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id}}
+
+    def run(self, ticket: TicketInput) -> TicketOutcome:
+        """Start the thread of a new ticket and run it until it ends or waits for feedback."""
+        thread_id = ticket.id or f"T-{uuid.uuid4().hex[:12]}"
+        if self.tickets.exists(thread_id) or self.graph.get_state(self._config(thread_id)).values:
+            raise ConflictError(f"ticket {thread_id} already exists")
+        self.tickets.save(
+            TicketRow(thread_id, ticket.subject, ticket.customer_email, "running", None, None, 1, None, None)
+        )
+        self.graph.invoke(
+            {"ticket": ticket.model_copy(update={"id": thread_id})},
+            self._config(thread_id),
+            context=self.context,
+            durability="sync",
+        )
+        return self._project(thread_id)
+
+    def feedback(self, thread_id: str, feedback: CustomerFeedback) -> TicketOutcome:
+        """Resume a thread that waits for the customer's feedback; ConflictError if it does not wait."""
+        with self._exclusive(thread_id):
+            if not self.show(thread_id).waiting_for_feedback:
+                raise ConflictError(f"ticket {thread_id} is not waiting for feedback")
+            self.graph.invoke(
+                Command(resume=feedback.model_dump()),
+                self._config(thread_id),
+                context=self.context,
+                durability="sync",
+            )
+        return self._project(thread_id)
+
+    def show(self, thread_id: str) -> TicketOutcome:
+        """The thread's current state; NotFoundError for an unknown id."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        if not snapshot.values:
+            raise NotFoundError(f"no ticket {thread_id}")
+        return outcome_from_state(thread_id, snapshot.values, waiting=bool(snapshot.interrupts))
+
+    def list(self, status: str | None = None, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Threads by most recent activity, optionally of one status."""
+        return self.tickets.list(status, limit=limit, offset=offset)
+
+    def _project(self, thread_id: str) -> TicketOutcome:
+        outcome = self.show(thread_id)
+        ticket: TicketInput = outcome.values["ticket"]
+        self.tickets.save(
+            TicketRow(
+                thread_id,
+                ticket.subject,
+                ticket.customer_email,
+                outcome.status,
+                outcome.priority,
+                outcome.category,
+                outcome.attempt,
+                outcome.kb_confident,
+                outcome.escalation_id,
+            )
+        )
+        return outcome
+
+    @contextmanager
+    def _exclusive(self, thread_id: str) -> Iterator[None]:
+        """One resume at a time per thread, across processes (a Postgres advisory lock)."""
+        with self.tickets.db.connection() as conn:
+            row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS locked", (thread_id,)).fetchone()
+            conn.commit()
+            if not row or not row["locked"]:
+                raise ConflictError(f"ticket {thread_id} is already being resumed")
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (thread_id,))
+                conn.commit()
+
+
+def outcome_from_state(thread_id: str, values: TicketState | dict[str, Any], *, waiting: bool) -> TicketOutcome:
+    """Summarise a thread's state values."""
+    status = values.get("status", "running")
+    priority = values.get("priority")
+    classification = values.get("classification")
+    solution = values.get("solution")
+    email = values.get("email")
+    escalation = values.get("escalation")
+    return TicketOutcome(
+        thread_id=thread_id,
+        status=status,
+        waiting_for_feedback=waiting,
+        priority=priority.priority if priority else None,
+        category=classification.primary_category if classification else None,
+        kb_confident=solution.kb_confident if solution else None,
+        attempt=values.get("attempt", 1),
+        email=email.model_dump(include={"template", "subject", "body", "recipient"}) if email else None,
+        escalation_id=escalation.escalation_id if escalation else None,
+        path=list(values.get("path", [])),
+        fallbacks=list(values.get("fallbacks", [])),
+        values=dict(values),
+    )

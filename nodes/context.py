@@ -1,0 +1,77 @@
+"""The runtime context of the ticket graph: every dependency a node uses comes in through it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from langchain_core.language_models import BaseChatModel
+
+from core.embeddings import Vectors
+from core.outbox import Outbox
+from core.ticket_store import TicketStore
+from nodes.policy import TicketPolicy
+
+
+class TextEmbedder(Protocol):
+    """Turns text into normalised vectors."""
+
+    def embed_query(self, text: str) -> Vectors:
+        """One normalised vector."""
+        ...
+
+
+class KnowledgeRetriever(Protocol):
+    """Searches the knowledge base and returns `retrieve_kb_context`'s contract."""
+
+    def retrieve(
+        self,
+        query: str,
+        keywords: Sequence[str],
+        category: str | None,
+        *,
+        top_k: int,
+        score_threshold: float,
+        kb_confidence_threshold: float,
+        attempt_number: int,
+        max_retrieval_attempts: int,
+    ) -> dict[str, Any]:
+        """Ranked passages and the `kb_confident` / `kb_limit_reached` signals."""
+        ...
+
+
+class CategoryPrediction(Protocol):
+    """A predicted category with its probability and the runners-up."""
+
+    label: str
+    confidence: float
+    alternatives: Sequence[tuple[str, float]]
+
+
+class CategoryClassifier(Protocol):
+    """The offline ticket classifier."""
+
+    def predict(self, text: str) -> CategoryPrediction:
+        """The most likely category of one ticket text."""
+        ...
+
+
+@dataclass(kw_only=True)
+class TicketContext:
+    """Dependencies of one run of the ticket graph (not checkpointed; passed again on resume)."""
+
+    chat_model: BaseChatModel | None = field(
+        default=None, metadata={"description": "Chat model for the LLM paths; None runs every node offline."}
+    )
+    embedder: TextEmbedder = field(metadata={"description": "Embeds reformulations to check their similarity."})
+    retriever: KnowledgeRetriever = field(metadata={"description": "Knowledge-base search (documents and FAQs)."})
+    classifier: CategoryClassifier = field(metadata={"description": "Offline category classifier."})
+    categories: Sequence[str] = field(metadata={"description": "Category names of the taxonomy."})
+    outbox: Outbox = field(metadata={"description": "Where e-mails to customers and teams are queued."})
+    tickets: TicketStore = field(metadata={"description": "Escalation records and knowledge gaps."})
+    policy: TicketPolicy = field(
+        default_factory=TicketPolicy, metadata={"description": "Thresholds and routing rules."}
+    )
+    llm_max_attempts: int = field(default=3, metadata={"description": "LLM attempts before the offline path."})
+    llm_backoff_s: float = field(default=0.5, metadata={"description": "First retry delay of LLM calls."})

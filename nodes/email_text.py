@@ -1,0 +1,75 @@
+"""The customer-facing wording of every e-mail, in English and French.
+
+Templates are plain text filled with `str.format`; every value that comes from a customer is passed through
+`core.outbox` sanitising before it is stored, and nothing here is ever rendered as HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["en", "fr"]
+
+GREETING = {"en": "Hello {name},", "fr": "Bonjour {name},"}
+ANONYMOUS = {"en": "there", "fr": ""}
+
+SUBJECT = {
+    "auto_confident": {"en": "Re: {subject} - here is the solution", "fr": "Re : {subject} - voici la solution"},
+    "solution": {"en": "Re: {subject} - a suggested solution", "fr": "Re : {subject} - une solution proposée"},
+    "escalation_notice": {
+        "en": "Re: {subject} - passed to a specialist",
+        "fr": "Re : {subject} - transmis à un spécialiste",
+    },
+    "rejection": {"en": "Re: {subject} - we need more details", "fr": "Re : {subject} - il nous faut plus de détails"},
+}
+
+INTRO = {
+    "auto_confident": {
+        "en": "Thank you for your message. Our knowledge base has a clear answer to your question:",
+        "fr": "Merci pour votre message. Notre base de connaissances répond clairement à votre question :",
+    },
+    "solution": {
+        "en": "Thank you for your message. Here is what should help:",
+        "fr": "Merci pour votre message. Voici ce qui devrait vous aider :",
+    },
+}
+
+CLOSING = {
+    "auto_confident": {
+        "en": "We are confident this resolves your issue. If it does not, simply reply and tell us what happens.",
+        "fr": (
+            "Nous pensons que cela résout votre problème. Sinon, répondez simplement en nous décrivant ce qui se passe."
+        ),
+    },
+    "solution": {
+        "en": "Did this solve your problem? Reply yes, or tell us what still does not work and we will look again.",
+        "fr": "Cela a-t-il résolu votre problème ? Répondez oui, ou dites-nous ce qui ne fonctionne pas encore.",
+    },
+}
+
+SOURCES = {"en": "Sources:", "fr": "Sources :"}
+
+ESCALATION_BODY = {
+    "en": (
+        "Thank you for your patience. Your request needs the attention of a specialist, so we have passed it to "
+        "our {team} team (reference {escalation_id}). They will contact you directly."
+    ),
+    "fr": (
+        "Merci de votre patience. Votre demande nécessite l'attention d'un spécialiste : nous l'avons transmise "
+        "à notre équipe {team} (référence {escalation_id}). Elle vous contactera directement."
+    ),
+}
+
+REJECTION_BODY = {
+    "en": "We could not work on your request yet, because:\n{reasons}\n\nPlease reply with these details.",
+    "fr": (
+        "Nous ne pouvons pas encore traiter votre demande, car :\n{reasons}\n\nMerci de répondre avec ces précisions."
+    ),
+}
+
+SIGNATURE = {"en": "The support team", "fr": "L'équipe support"}
+
+TEAM_NOTIFICATION = (
+    "Ticket {ticket_id} was escalated to {team}.\nReason: {reason}\nPriority: {priority}\nCategory: {category}\n"
+    "Attempts: {attempt}\nSuggested skills: {skills}\n\nSubject: {subject}\n\n{body}"
+)

@@ -1,0 +1,102 @@
+"""Escalation manager agent: hand the ticket to a team with its full context, and tell both sides."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from core.outbox import OutboxMessage
+from core.text_analysis import detect_language
+from core.ticket_store import EscalationRecord
+from nodes import email_text
+from nodes.compose_response import greeting
+from nodes.context import TicketContext
+from nodes.send_email import thread_id
+from state.agents import Email, Escalation
+from state.ticket import TicketState
+
+_ESCALATION_NAMESPACE = uuid.UUID("5b0f3c1e-4f7a-4f51-9a43-0d1c6e2b7a10")
+
+
+def escalation_context(state: TicketState) -> dict[str, Any]:
+    """Everything a human needs, as JSON: the analysis, classification, attempts and what the KB returned."""
+    keys = ("validation", "priority", "analysis", "classification", "plan", "solution", "evaluation", "feedback")
+    context: dict[str, Any] = {key: state[key].model_dump(mode="json") for key in keys if key in state}  # type: ignore[literal-required]
+    context["attempt"] = state.get("attempt", 1)
+    context["clarifications"] = state.get("clarifications", [])
+    context["path"] = state.get("path", [])
+    return context
+
+
+def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
+    """Record the hand-off once, route it by category and priority, notify the team and the customer."""
+    ticket, ticket_id = state["ticket"], thread_id()
+    classification = state.get("classification")
+    priority = state.get("priority")
+    category = classification.primary_category if classification else None
+    level = priority.priority if priority else None
+    team = runtime.context.policy.team_for(category, level)
+    reason = state.get("escalation_reason", "escalated")
+    skills = classification.required_skills if classification else []
+    record = EscalationRecord(
+        id=f"ESC-{uuid.uuid5(_ESCALATION_NAMESPACE, ticket_id).hex[:12]}",
+        ticket_id=ticket_id,
+        team=team,
+        reason=reason,
+        priority=level,
+        category=category,
+        suggested_skills=skills,
+        context=escalation_context(state),
+    )
+    escalation_id = runtime.context.tickets.open_escalation(record)
+    outbox = runtime.context.outbox
+    notified = outbox.enqueue(
+        OutboxMessage(
+            idempotency_key=f"{ticket_id}:escalation:team",
+            ticket_id=ticket_id,
+            recipient=f"team:{team}",
+            subject=f"[{level or 'unscored'}] Escalated ticket {ticket_id}: {ticket.subject}",
+            body=email_text.TEAM_NOTIFICATION.format(
+                ticket_id=ticket_id,
+                team=team,
+                reason=reason,
+                priority=level,
+                category=category,
+                attempt=state.get("attempt", 1),
+                skills=", ".join(skills) or "-",
+                subject=ticket.subject,
+                body=ticket.body,
+            ),
+            template="team_notification",
+        )
+    )
+    language: email_text.Language = "fr" if detect_language(f"{ticket.subject} {ticket.body}") == "fr" else "en"
+    body = "\n\n".join(
+        [
+            greeting(ticket, language),
+            email_text.ESCALATION_BODY[language].format(team=team, escalation_id=escalation_id),
+            email_text.SIGNATURE[language],
+        ]
+    )
+    notice = Email(
+        template="escalation_notice",
+        recipient=ticket.customer_email,
+        subject=email_text.SUBJECT["escalation_notice"][language].format(subject=ticket.subject),
+        body=body,
+    )
+    outbox.enqueue(
+        OutboxMessage(
+            idempotency_key=f"{ticket_id}:escalation:customer",
+            ticket_id=ticket_id,
+            recipient=notice.recipient,
+            subject=notice.subject,
+            body=notice.body,
+            template=notice.template,
+        )
+    )
+    escalation = Escalation(
+        escalation_id=escalation_id, team=team, reason=reason, suggested_skills=skills, notification_sent=notified
+    )
+    return {"escalation": escalation, "email": notice, "status": "escalated", "path": ["escalate"]}

@@ -1,0 +1,57 @@
+"""The thresholds and routing rules the ticket graph decides with, taken from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.settings import Settings
+
+# Seed 004: the KB signal is a step function of retrieval confidence.
+DEFAULT_KB_SIGNAL_STEPS: tuple[tuple[float, float], ...] = ((0.85, 1.0), (0.70, 0.8), (0.60, 0.5))
+# Seed 004: evaluator confidence = 0.40 KB signal + 0.30 classifier + 0.20 validation + 0.10 reformulation.
+DEFAULT_CONFIDENCE_WEIGHTS = (0.40, 0.30, 0.20, 0.10)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketPolicy:
+    """Every number a routing decision depends on, so tests can move them and check the edges."""
+
+    escalate_below: float = 0.60
+    plan_escalate_below: float = 0.30
+    kb_confidence_threshold: float = 0.70
+    reformulation_min_similarity: float = 0.85
+    max_attempts: int = 2
+    top_k: int = 5
+    score_threshold: float = 0.40
+    escalate_on_pii: frozenset[str] = frozenset({"card_number", "iban", "url_secret", "secret"})
+    escalation_teams: dict[str, str] = field(default_factory=dict)
+    default_team: str = "tier1-support"
+    critical_team: str = "on-call"
+    kb_signal_steps: tuple[tuple[float, float], ...] = DEFAULT_KB_SIGNAL_STEPS
+    confidence_weights: tuple[float, float, float, float] = DEFAULT_CONFIDENCE_WEIGHTS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TicketPolicy:
+        """The policy configured by DOXA_* settings."""
+        return cls(
+            escalate_below=settings.escalate_below,
+            plan_escalate_below=settings.plan_escalate_below,
+            kb_confidence_threshold=settings.kb_confidence_threshold,
+            reformulation_min_similarity=settings.reformulation_min_similarity,
+            max_attempts=settings.max_ticket_attempts,
+            top_k=settings.retrieval_top_k,
+            score_threshold=settings.retrieval_score_threshold,
+            escalate_on_pii=frozenset(settings.escalate_on_pii),
+            escalation_teams=dict(settings.escalation_teams),
+            critical_team=settings.critical_team,
+        )
+
+    def kb_signal(self, kb_score: float) -> float:
+        """The step function of the KB's retrieval confidence (1.0, 0.8, 0.5 or 0)."""
+        return next((signal for floor, signal in self.kb_signal_steps if kb_score >= floor), 0.0)
+
+    def team_for(self, category: str | None, priority: str | None) -> str:
+        """Critical tickets go to the critical team; the rest by category."""
+        if priority == "critical":
+            return self.critical_team
+        return self.escalation_teams.get(category or "", self.default_team)

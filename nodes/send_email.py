@@ -1,0 +1,35 @@
+"""Queue the composed answer in the outbox (idempotent, so a re-run sends nothing twice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.config import get_config
+from langgraph.runtime import Runtime
+
+from core.outbox import OutboxMessage
+from nodes.context import TicketContext
+from state.ticket import TicketState
+
+
+def thread_id() -> str:
+    """The id of the running thread, which is the ticket id."""
+    return str(get_config()["configurable"]["thread_id"])
+
+
+def send_email(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
+    """Put the answer in the outbox; a confident answer is 'answered', the others await feedback."""
+    email, attempt = state["email"], state.get("attempt", 1)
+    ticket_id = thread_id()
+    runtime.context.outbox.enqueue(
+        OutboxMessage(
+            idempotency_key=f"{ticket_id}:{attempt}:{email.template}",
+            ticket_id=ticket_id,
+            recipient=email.recipient,
+            subject=email.subject,
+            body=email.body,
+            template=email.template,
+        )
+    )
+    status = "answered" if email.template == "auto_confident" else "awaiting_feedback"
+    return {"status": status, "path": ["send_email"]}

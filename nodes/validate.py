@@ -1,0 +1,36 @@
+"""Validator agent: refuse tickets too vague or too short to act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from core.text_analysis import vagueness
+from nodes.context import TicketContext
+from nodes.llm_step import llm_or_offline
+from nodes.prompts import VALIDATE
+from state.agents import Validation
+from state.ticket import TicketState
+
+
+def validate_offline(subject: str, body: str) -> Validation:
+    """Length and vagueness checks (seed: a description of at least 20 characters, a subject that says something)."""
+    report = vagueness(f"{subject}\n{body}")
+    valid = not (report.too_short or report.vague)
+    return Validation(valid=valid, reasons=list(report.reasons), confidence=0.9 if valid else 0.8)
+
+
+def validate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
+    """Check the ticket has enough substance to work on."""
+    ticket = state["ticket"]
+    validation, fallback = llm_or_offline(
+        runtime,
+        "validate",
+        VALIDATE,
+        Validation,
+        lambda: validate_offline(ticket.subject, ticket.body),
+        subject=ticket.subject,
+        body=ticket.body,
+    )
+    return {"validation": validation, "attempt": state.get("attempt", 1), "path": ["validate"], **fallback}

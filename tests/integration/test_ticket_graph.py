@@ -1,0 +1,252 @@
+"""Every edge of the ticket flowchart on the real Postgres checkpointer, offline and with fake chat models.
+
+The knowledge base and the category classifier are replaced by small deterministic doubles behind their
+protocols, so each test sets the retrieval signal it needs; the real retriever is exercised elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from core.errors import ConflictError, NotFoundError
+from core.outbox import Outbox
+from core.services import Services
+from core.ticket_store import TicketStore
+from graph.ticket_service import TicketService
+from nodes.context import TicketContext
+from nodes.policy import TicketPolicy
+from state.ticket import CustomerFeedback, TicketInput
+
+CATEGORIES = ["technique", "facturation", "authentification", "feature_request", "autre"]
+
+
+@dataclass
+class Prediction:
+    label: str
+    confidence: float
+    alternatives: Sequence[tuple[str, float]] = ()
+
+
+class KeywordClassifier:
+    """Deterministic stand-in for the learned classifier."""
+
+    def predict(self, text: str) -> Prediction:
+        lowered = text.lower()
+        if "invoice" in lowered or "facture" in lowered:
+            return Prediction("facturation", 0.9)
+        if "password" in lowered or "mot de passe" in lowered:
+            return Prediction("authentification", 0.9)
+        if "please add" in lowered:
+            return Prediction("feature_request", 0.9)
+        return Prediction("technique", 0.9)
+
+
+@dataclass
+class CannedRetriever:
+    """Returns one passage whose similarity the test chooses, with the contract's signals."""
+
+    similarity: float = 0.9
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def retrieve(self, query: str, keywords: Sequence[str], category: str | None, **options: Any) -> dict[str, Any]:
+        self.calls.append({"query": query, "category": category, **options})
+        passage = {
+            "chunk_text": "Open Settings > Security and choose 'Reset password'. A link arrives by e-mail.",
+            "similarity_score": self.similarity,
+            "metadata": {
+                "doc_id": "d1",
+                "section": "Reset",
+                "source": "help/account.md",
+                "rank": 1,
+                "title": "Account",
+            },
+            "ranking_explanation": "test",
+        }
+        kept = self.similarity >= options["score_threshold"]
+        return {
+            "results": [passage] if kept else [],
+            "metadata": {
+                "mean_similarity": self.similarity if kept else 0.0,
+                "max_similarity": self.similarity if kept else 0.0,
+                "min_similarity": self.similarity if kept else 0.0,
+                "chunk_count": int(kept),
+                "kb_confident": kept and self.similarity >= options["kb_confidence_threshold"],
+                "kb_limit_reached": options["attempt_number"] >= options["max_retrieval_attempts"],
+            },
+        }
+
+
+def make_service(services: Services, retriever: CannedRetriever, chat_model: Any = None) -> TicketService:
+    store = TicketStore(services.db)
+    context = TicketContext(
+        chat_model=chat_model,
+        embedder=services.embedder,
+        retriever=retriever,
+        classifier=KeywordClassifier(),
+        categories=CATEGORIES,
+        outbox=Outbox(services.db),
+        tickets=store,
+        policy=TicketPolicy(escalation_teams={"authentification": "identity"}),
+        llm_backoff_s=0,
+    )
+    return TicketService(context, TicketService.postgres_checkpointer(store), store)
+
+
+PASSWORD_TICKET = TicketInput(
+    id="T-100",
+    subject="Cannot reset my password",
+    body="I forgot my password and the reset page does not send me any link. How can I log in again?",
+    customer_email="ana@example.com",
+    customer_name="Ana",
+)
+
+
+def outbox_templates(services: Services, ticket_id: str) -> list[str]:
+    return [m["template"] for m in Outbox(services.db).for_ticket(ticket_id)]
+
+
+def test_invalid_ticket_is_rejected_with_reasons(services: Services) -> None:
+    service = make_service(services, CannedRetriever())
+    outcome = service.run(TicketInput(id="T-1", subject="help", body="??", customer_email="a@b.co"))
+    assert outcome.status == "rejected"
+    assert outcome.path == ["validate", "reject"]
+    assert outcome.email and outcome.email["template"] == "rejection"
+    assert outbox_templates(services, "T-1") == ["rejection"]
+
+
+def test_confident_answer_then_satisfied_closes(services: Services) -> None:
+    retriever = CannedRetriever(similarity=0.9)
+    service = make_service(services, retriever)
+    outcome = service.run(PASSWORD_TICKET)
+    assert outcome.status == "answered" and outcome.waiting_for_feedback
+    assert outcome.kb_confident is True
+    assert outcome.email and outcome.email["template"] == "auto_confident"
+    assert "help/account.md" in outcome.email["body"], "the reply cites its source"
+    assert outcome.path[:6] == ["validate", "score", "analyze", "classify", "plan", "find_solution"]
+    assert retriever.calls[0]["category"] == "authentification"
+
+    closed = service.feedback("T-100", CustomerFeedback(satisfied=True))
+    assert closed.status == "closed" and not closed.waiting_for_feedback
+    assert closed.path[-3:] == ["handle_feedback", "close", "improve"]
+    assert service.list("closed")[0]["id"] == "T-100"
+
+
+def test_not_satisfied_twice_escalates_with_kb_limit_on_the_last_attempt(services: Services) -> None:
+    retriever = CannedRetriever(similarity=0.65)
+    service = make_service(services, retriever)
+    first = service.run(PASSWORD_TICKET)
+    assert first.status == "awaiting_feedback" and first.email and first.email["template"] == "solution"
+
+    second = service.feedback("T-100", CustomerFeedback(satisfied=False, comment="No link arrives, even in spam."))
+    assert second.status == "awaiting_feedback" and second.attempt == 2
+    assert "No link arrives" in retriever.calls[-1]["query"], "the retry searches with the clarification"
+    assert [c["attempt_number"] for c in retriever.calls] == [1, 2]
+    assert second.values["solution"].kb_limit_reached is True
+
+    third = service.feedback("T-100", CustomerFeedback(satisfied=False, comment="Still nothing."))
+    assert third.status == "escalated" and third.escalation_id
+    assert third.email and third.email["template"] == "escalation_notice"
+    record = TicketStore(services.db).escalation(third.escalation_id)
+    assert record and record["team"] == "identity" and record["context"]["attempt"] == 2
+    assert outbox_templates(services, "T-100") == ["solution", "solution", "team_notification", "escalation_notice"]
+
+
+def test_card_number_in_ticket_forces_escalation(services: Services) -> None:
+    service = make_service(services, CannedRetriever(similarity=0.95))
+    ticket = PASSWORD_TICKET.model_copy(
+        update={"body": PASSWORD_TICKET.body + " My card is 4111 1111 1111 1111 if you need it."}
+    )
+    outcome = service.run(ticket)
+    assert outcome.status == "escalated"
+    assert "card_number" in outcome.values["evaluation"].reason
+    assert outcome.values["evaluation"].sensitive is True
+
+
+def test_low_kb_confidence_escalates(services: Services) -> None:
+    outcome = make_service(services, CannedRetriever(similarity=0.3)).run(PASSWORD_TICKET)
+    assert outcome.status == "escalated"
+    assert "no answer" in outcome.values["evaluation"].reason
+
+
+def test_feature_request_goes_to_the_product_queue_without_kb_search(services: Services) -> None:
+    retriever = CannedRetriever()
+    ticket = TicketInput(id="T-7", subject="Dark mode", body="Please add a dark mode to the dashboard, my eyes hurt.")
+    outcome = make_service(services, retriever).run(ticket)
+    assert outcome.status == "escalated" and outcome.values["plan"].resolution_path == "feature_queue"
+    assert retriever.calls == []
+
+
+def test_feedback_on_a_thread_that_is_not_waiting_is_a_conflict(services: Services) -> None:
+    service = make_service(services, CannedRetriever())
+    service.run(TicketInput(id="T-2", subject="help", body="??"))
+    with pytest.raises(ConflictError):
+        service.feedback("T-2", CustomerFeedback(satisfied=True))
+    with pytest.raises(NotFoundError):
+        service.feedback("T-unknown", CustomerFeedback(satisfied=True))
+    with pytest.raises(ConflictError):
+        service.run(TicketInput(id="T-2", subject="again", body="A second ticket with the same id must be refused."))
+
+
+def test_restart_between_run_and_feedback_resumes_the_thread(services: Services) -> None:
+    make_service(services, CannedRetriever(similarity=0.9)).run(PASSWORD_TICKET)
+    # A new process: new saver, new pools, same Postgres.
+    restarted = Services.open(services.settings)
+    restarted.embedder = services.embedder
+    try:
+        outcome = make_service(restarted, CannedRetriever(similarity=0.9)).feedback(
+            "T-100", CustomerFeedback(satisfied=True)
+        )
+    finally:
+        restarted.close()
+    assert outcome.status == "closed"
+
+
+def fake_model(*replies: str) -> GenericFakeChatModel:
+    return GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
+
+
+def test_llm_answers_are_used_when_valid(services: Services) -> None:
+    replies = [
+        '{"valid": true, "reasons": [], "confidence": 0.95}',
+        '{"score": 90, "reasoning": "production login down"}',
+        '{"summary": "s", "reformulation": "How do I reset a forgotten password when no reset link arrives?",'
+        ' "keywords": ["password", "reset", "link", "login", "email"]}',
+        '{"primary_category": "authentification", "confidence_category": 0.9, "severity": "high",'
+        ' "confidence_severity": 0.8, "treatment_type": "priority", "confidence_treatment": 0.8,'
+        ' "required_skills": ["iam"], "confidence_skills": 0.7}',
+        '{"answer": "Use the reset link from Settings > Security."}',
+    ]
+    outcome = make_service(services, CannedRetriever(0.9), fake_model(*replies)).run(PASSWORD_TICKET)
+    assert outcome.fallbacks == []
+    assert outcome.values["priority"].score == 90 and outcome.priority == "critical"
+    assert outcome.email and "Settings > Security" in outcome.email["body"]
+
+
+def test_malformed_and_failing_llm_replies_fall_back_offline(services: Services) -> None:
+    # Every reply is unusable: each LLM node falls back to its offline path, and the thread still completes.
+    model = fake_model(*(["not json"] * 3 + ['{"valid": "perhaps"}'] * 3 + [""] * 40))
+    outcome = make_service(services, CannedRetriever(0.9), model).run(PASSWORD_TICKET)
+    assert outcome.status == "answered"
+    assert outcome.fallbacks[:2] == ["validate", "score"]
+    assert "compose_response" in outcome.fallbacks
+
+
+def test_llm_category_outside_the_taxonomy_is_replaced(services: Services) -> None:
+    replies = [
+        '{"valid": true, "reasons": [], "confidence": 0.9}',
+        '{"score": 40, "reasoning": "r"}',
+        '{"summary": "s", "reformulation": "Cannot reset my password, no reset link arrives by e-mail",'
+        ' "keywords": ["password", "reset", "link", "email", "login"]}',
+        '{"primary_category": "hacking", "confidence_category": 0.99, "severity": "low", "confidence_severity": 1,'
+        ' "treatment_type": "standard", "confidence_treatment": 1, "required_skills": [], "confidence_skills": 1}',
+        '{"answer": "ok"}',
+    ]
+    outcome = make_service(services, CannedRetriever(0.9), fake_model(*replies)).run(PASSWORD_TICKET)
+    assert outcome.category == "authentification"
+    assert "classify" in outcome.fallbacks
