@@ -44,11 +44,10 @@ def find_emails(text: str) -> Iterator[Span]:
 
 
 # --- Payment cards -------------------------------------------------------------------------------
-# 13 to 19 digits, optionally grouped by spaces or dashes, not glued to other digits or letters.
-CARD_CANDIDATE_RE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-]|[ -]\d)")
-# Major networks start with 2 (Mastercard 2-series), 3 (Amex, Diners, JCB), 4 (Visa), 5 (Mastercard,
-# Maestro) or 6 (Discover, UnionPay, Maestro); other leading digits are order numbers, not cards.
-CARD_NETWORK_FIRST_DIGITS = frozenset("23456")
+# Runs of digit groups separated by single spaces or dashes, at least 13 digits, not glued to letters.
+# A run may hold a card among other numbers: "ref 12 4111 1111 1111 1111 12/25 123".
+CARD_CANDIDATE_RE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,}(?![\w-])")
+_DIGIT_GROUP_RE = re.compile(r"\d+")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -65,11 +64,60 @@ def luhn_valid(digits: str) -> bool:
 
 
 def find_card_numbers(text: str) -> Iterator[Span]:
-    """Spans of Luhn-valid card numbers from a major network's range."""
-    for match in CARD_CANDIDATE_RE.finditer(text):
-        digits = re.sub(r"\D", "", match.group())
-        if digits[0] in CARD_NETWORK_FIRST_DIGITS and 13 <= len(digits) <= 19 and luhn_valid(digits):
-            yield match.span()
+    """Spans of Luhn-valid numbers with a card network's prefix and length.
+
+    Within a run of digit groups, every sequence of whole groups holding 13 to 19 digits is tried,
+    longest first, so a card is found among the numbers written around it.
+    """
+    for run in CARD_CANDIDATE_RE.finditer(text):
+        groups = [
+            (run.start() + group.start(), run.start() + group.end()) for group in _DIGIT_GROUP_RE.finditer(run.group())
+        ]
+        first = 0
+        while first < len(groups):
+            card_end = _longest_card_from(text, groups, first)
+            if card_end is None:
+                first += 1
+                continue
+            yield groups[first][0], groups[card_end][1]
+            first = card_end + 1
+
+
+def _longest_card_from(text: str, groups: list[Span], first: int) -> int | None:
+    """Index of the last group of the longest card number starting at group `first`, if any."""
+    if text[groups[first][0]] not in "23456":  # no card network starts with 0, 1, 7, 8 or 9
+        return None
+    digits = ""
+    candidates: list[tuple[int, str]] = []
+    for last in range(first, len(groups)):
+        digits += text[groups[last][0] : groups[last][1]]
+        if len(digits) > 19:
+            break
+        candidates.append((last, digits))
+    for last, number in reversed(candidates):
+        if len(number) >= 13 and card_network_length_matches(number) and luhn_valid(number):
+            return last
+    return None
+
+
+def card_network_length_matches(digits: str) -> bool:
+    """Whether a major network issues cards with this prefix and length.
+
+    Luhn alone lets one random number in ten through; French company ids (SIRET, 14 digits) are
+    Luhn-valid by design. Prefix and length rule most of them out.
+    """
+    length, first, two, three, four = len(digits), digits[0], int(digits[:2]), int(digits[:3]), int(digits[:4])
+    if first == "4":  # Visa
+        return length in (13, 16, 19)
+    if 51 <= two <= 55 or 2221 <= four <= 2720:  # Mastercard
+        return length == 16
+    if two in (34, 37):  # American Express
+        return length == 15
+    if two in (36, 38, 39) or 300 <= three <= 305:  # Diners Club
+        return 14 <= length <= 19
+    if 3528 <= four <= 3589 or first == "6" or two == 50 or 56 <= two <= 58:  # JCB, Discover, UnionPay, Maestro
+        return 16 <= length <= 19
+    return False
 
 
 # --- IBAN ----------------------------------------------------------------------------------------

@@ -66,7 +66,18 @@ def test_default_region_decides_how_local_numbers_read() -> None:
 # --- payment cards ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("card", ["4111 1111 1111 1111", "4111-1111-1111-1111", "5555555555554444", "378282246310005"])
+@pytest.mark.parametrize(
+    "card",
+    [
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "5555555555554444",
+        "378282246310005",
+        "6011111111111117",
+        "3530111333300000",
+        "30569309025904",
+    ],
+)
 def test_luhn_valid_card_numbers_are_redacted(card: str) -> None:
     result = redact_pii(f"my card {card} was refused")
     assert result.text == "my card [CARD] was refused"
@@ -80,10 +91,28 @@ def test_luhn_valid_card_numbers_are_redacted(card: str) -> None:
         "4111111111111112",
         "1234567812345670",  # Luhn-valid, but no card network starts with 1
         "411111111111",  # 12 digits: too short
+        "44306184100047",  # Luhn-valid SIRET: Visa numbers are not 14 digits long
+        "5521005540000",  # Luhn-valid, but Mastercard numbers are 16 digits long
     ],
 )
 def test_digit_runs_that_are_not_cards_are_kept(digits: str) -> None:
     assert PiiKind.CARD_NUMBER not in kinds_in(f"reference {digits}")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("carte 4111 1111 1111 1111 12/25 123", "carte [CARD] 12/25 123"),
+        ("ref 12 4111 1111 1111 1111", "ref 12 [CARD]"),
+        ("5555-5555-5555-4444 and 4111 1111 1111 1111", "[CARD] and [CARD]"),
+    ],
+)
+def test_cards_among_other_numbers_are_found(text: str, expected: str) -> None:
+    assert redact_pii(text).text == expected
+
+
+def test_an_unbroken_run_longer_than_a_card_is_not_one() -> None:
+    assert redact_pii("tracking 41111111111111111111").count == 0
 
 
 def test_luhn_checksum() -> None:
