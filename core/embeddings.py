@@ -150,6 +150,10 @@ class Embedder:
             if self._model is not None:
                 return
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            # The weight-loading progress bar is noise in CLI output and logs.
+            transformers_logging.disable_progress_bar()
 
             log.info("loading embedding model %s from %s", self.model_name, self.model_path)
             model = SentenceTransformer(self.model_path, device=self.device)
