@@ -26,7 +26,9 @@ from kb.vector_store.factory import discard_vector_store, open_vector_store
 PATHS_ARGUMENT = typer.Argument(..., help="Files or directories to ingest (Markdown, plain text, PDF).")
 PRUNE_OPTION = typer.Option(False, "--prune", help="Remove documents whose files are gone from the given directories.")
 CATEGORY_OPTION = typer.Option(
-    None, "--category", help="Category stored with every chunk of these files (for filtered search)."
+    None,
+    "--category",
+    help="Category stored with every chunk of these files, for filtered search (omitted: kept as it was).",
 )
 REBUILD_OPTION = typer.Option(
     False,

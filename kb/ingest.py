@@ -26,7 +26,6 @@ from kb.chunking import ChunkingParams, chunk_document
 from kb.readers import (
     PageOcr,
     UnreadableFileError,
-    UnsupportedFileError,
     collect_files,
     mistral_ocr,
     read_document,
@@ -149,8 +148,6 @@ class KnowledgeBaseIngestor:
         for done, path in enumerate(files, start=1):
             try:
                 self._ingest_file(path, category, report)
-            except UnsupportedFileError:
-                report.skipped.append(str(path))
             except InvalidInputError as exc:  # UnreadableFileError included: bad input, not a crash
                 log.warning("not ingested: %s: %s", path, exc)
                 report.failed.append(FailedFile(str(path), str(exc)))

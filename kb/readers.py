@@ -214,9 +214,10 @@ def mistral_ocr(api_key: str, *, timeout_s: float = 60.0) -> PageOcr:
                 timeout=timeout_s,
             )
             response.raise_for_status()
-        except httpx.HTTPError as exc:
+            pages = response.json().get("pages", [])
+        except (httpx.HTTPError, ValueError) as exc:  # ValueError: a reply that is not JSON
             log.warning("Mistral OCR failed for %d page(s): %s", len(page_indexes), exc)
             return {}
-        return {int(page["index"]): str(page.get("markdown", "")) for page in response.json().get("pages", [])}
+        return {int(page["index"]): str(page.get("markdown", "")) for page in pages}
 
     return read_pages

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from reportlab.pdfgen import canvas
 
 from core.errors import InvalidInputError
@@ -273,3 +274,24 @@ def test_a_missing_path_is_refused_before_anything_is_written(ingestor: Knowledg
     with pytest.raises(InvalidInputError, match="path not found"):
         ingestor.run([helpdocs, helpdocs / "nope"])
     assert ingestor.repository.counts().documents == 0
+
+
+def test_fetch_chunks_keeps_the_order_asked_and_skips_unknown_ids(
+    ingestor: KnowledgeBaseIngestor, helpdocs: Path
+) -> None:
+    ingestor.run([helpdocs])
+    ids = sorted(ingestor.repository.chunk_ids())[:3]
+    unknown = "00000000-0000-4000-8000-000000000000"
+
+    chunks = ingestor.repository.fetch_chunks([ids[2], unknown, ids[0]])
+
+    assert [c.id for c in chunks] == [ids[2], ids[0]]
+    assert all(c.title and c.source.endswith(".md") and c.section_id for c in chunks)
+
+
+def test_ocr_is_wired_only_when_a_mistral_key_is_set(kb_services: Services) -> None:
+    assert KnowledgeBaseIngestor.from_services(kb_services).ocr is None
+
+    kb_services.settings = kb_services.settings.model_copy(update={"mistral_api_key": SecretStr("sk-test")})
+
+    assert callable(KnowledgeBaseIngestor.from_services(kb_services).ocr)
