@@ -124,6 +124,9 @@ def test_paging_returns_every_ticket_once_even_with_ties_across_page_boundaries(
     assert len(ids) == len(set(ids))
     cursors = [t.cursor for page in pages for t in page.tickets]
     assert cursors == sorted(cursors)
+    # Past the end, a page is empty and keeps the cursor, so a caller never rewinds to the start.
+    beyond = source.fetch_resolved(None, None, limit=4, after=cursors[-1])
+    assert (beyond.tickets, beyond.next_cursor, beyond.exhausted) == ([], cursors[-1], True)
 
 
 def test_cursor_values_are_bound_not_spliced(source: TicketSource) -> None:
