@@ -22,7 +22,7 @@ from typing import Any
 from core.embeddings import Embedder, content_hash
 from core.errors import EmbeddingModelMismatch, InvalidInputError
 from core.services import Services
-from kb.chunking import ChunkingParams, chunk_document
+from kb.chunking import ChunkingParams, Section, chunk_document
 from kb.readers import (
     PageOcr,
     UnreadableFileError,
@@ -75,6 +75,40 @@ class IngestReport:
 def document_id_for(source: str) -> str:
     """The stable id of the document ingested from `source` (a resolved path)."""
     return "doc_" + content_hash(source)[:32]
+
+
+def document_rows(
+    document_id: str, source: str, category: str | None, title: str, sections: Sequence[Section]
+) -> tuple[list[SectionRecord], list[ChunkRecord]]:
+    """The rows of a chunked document; a chunk's id depends only on the document and its own text."""
+    section_rows: list[SectionRecord] = []
+    chunk_rows: list[ChunkRecord] = []
+    occurrences: Counter[str] = Counter()  # identical passages in one document get distinct ids
+    for section in sections:
+        section_id = f"{document_id}/s{section.ordinal}"
+        section_rows.append(
+            SectionRecord(section_id, document_id, section.ordinal, section.path, section.page, section.text)
+        )
+        for chunk in section.chunks:
+            chunk_hash = content_hash(chunk.embedded_text)
+            occurrence = occurrences[chunk_hash]
+            occurrences[chunk_hash] += 1
+            chunk_rows.append(
+                ChunkRecord(
+                    id=str(uuid.uuid5(_CHUNK_ID_NAMESPACE, f"{document_id}/{chunk_hash}/{occurrence}")),
+                    document_id=document_id,
+                    section_id=section_id,
+                    ordinal=chunk.ordinal,
+                    text=chunk.text,
+                    section_path=chunk.section_path,
+                    page=chunk.page,
+                    source=source,
+                    category=category,
+                    content_hash=chunk_hash,
+                    title=title,
+                )
+            )
+    return section_rows, chunk_rows
 
 
 class KnowledgeBaseIngestor:
@@ -156,7 +190,8 @@ class KnowledgeBaseIngestor:
         if prune:
             present = {str(p) for p in files}
             gone = [s for d in directories for s in self.repository.list_sources(str(d)) if s not in present]
-            report.documents_removed, report.chunks_removed = len(gone), report.chunks_removed + self._delete(gone)
+            report.documents_removed = len(gone)
+            report.chunks_removed += self._delete(gone)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -198,45 +233,18 @@ class KnowledgeBaseIngestor:
             category = existing.category
         fingerprint = "\n".join([self.params.fingerprint, self.embedder.model_name, document.title, document.text])
         document_hash = content_hash(fingerprint)
-        if existing is not None and (existing.content_hash, existing.category, existing.embedding_model) == (
-            document_hash,
-            category,
-            self.embedder.model_name,
-        ):
+        unchanged = existing is not None and (
+            existing.content_hash == document_hash
+            and existing.category == category
+            and existing.embedding_model == self.embedder.model_name
+        )
+        if existing is not None and unchanged:
             report.documents_unchanged += 1
             report.chunks_unchanged += existing.chunk_count
             return
 
         document_id = document_id_for(source)
-        section_rows: list[SectionRecord] = []
-        chunk_rows: list[ChunkRecord] = []
-        occurrences: Counter[str] = Counter()
-        for section in sections:
-            section_id = f"{document_id}/s{section.ordinal}"
-            section_rows.append(
-                SectionRecord(section_id, document_id, section.ordinal, section.path, section.page, section.text)
-            )
-            for chunk in section.chunks:
-                chunk_hash = content_hash(chunk.embedded_text)
-                occurrence = occurrences[chunk_hash]
-                occurrences[chunk_hash] += 1
-                chunk_id = str(uuid.uuid5(_CHUNK_ID_NAMESPACE, f"{document_id}/{chunk_hash}/{occurrence}"))
-                chunk_rows.append(
-                    ChunkRecord(
-                        chunk_id,
-                        document_id,
-                        section_id,
-                        chunk.ordinal,
-                        chunk.text,
-                        chunk.section_path,
-                        chunk.page,
-                        source,
-                        category,
-                        chunk_hash,
-                        document.title,
-                    )
-                )
-
+        section_rows, chunk_rows = document_rows(document_id, source, category, document.title, sections)
         previous = self.repository.document_chunks(document_id) if existing is not None else {}
         same_model = existing is not None and existing.embedding_model == self.embedder.model_name
         kept = [c for c in chunk_rows if c.id in previous and same_model]
