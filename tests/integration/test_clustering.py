@@ -64,9 +64,11 @@ def test_stackfaq_paraphrases_of_ten_threads_group_by_thread(shared_data: Path, 
     folder = shared_data / "stackfaq"
     answers = {row["id"]: row["answer"] for row in map(json.loads, folder.joinpath("faqs.jsonl").open())}
     queries = [json.loads(line) for line in folder.joinpath("queries.jsonl").open()]
-    chosen = sorted(answers)[:10]
+    # Ten threads with short answers and six paraphrases each keep the encoding to a few seconds on two
+    # cores; benchmarks/clustering.py measures all 125 threads.
+    chosen = [thread for thread in sorted(answers) if len(answers[thread]) <= 400][:10]
     taken: Counter[str] = Counter()
-    tickets = []  # six paraphrases per thread keeps the encoding to a few seconds on two cores
+    tickets = []
     for query in queries:
         thread = query["gold_faq_ids"][0]
         if thread in chosen and taken[thread] < 6:
