@@ -205,11 +205,10 @@ class TicketSource:
     def _insert(self, tickets: list[ResolvedTicket]) -> int:
         if not tickets:
             return 0
-        imported_at = _clickhouse_time(datetime.now(UTC))
+        # Aware datetimes: clickhouse-connect would read naive ones (and strings) in the local time zone.
+        imported_at = datetime.now(UTC)
         columns = [*TICKET_FIELDS, "imported_at"]
-        rows = [
-            [*(getattr(t, f) for f in TICKET_FIELDS[:-1]), _clickhouse_time(t.closed_at), imported_at] for t in tickets
-        ]
+        rows = [[*(getattr(t, field) for field in TICKET_FIELDS), imported_at] for t in tickets]
         self.clickhouse.insert(self.table, rows, columns)
         return len(tickets)
 

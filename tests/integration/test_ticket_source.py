@@ -137,6 +137,17 @@ def test_cursor_values_are_bound_not_spliced(source: TicketSource) -> None:
     assert sorted(t.id for t in first.tickets + rest.tickets) == sorted(awkward)
 
 
+def test_closing_times_round_trip_to_the_microsecond_in_utc(source: TicketSource) -> None:
+    sent = ["2024-05-06T07:08:09.123456Z", "2024-05-06T09:08:09+02:00", "2024-05-06 07:08:10"]
+    source.import_rows([ticket(i, NOW) | {"closed_at": value} for i, value in enumerate(sent)])
+    received = [t.closed_at for t in source.fetch_resolved(None, None, limit=10).tickets]
+    assert received == [
+        datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
+        datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
+        datetime(2024, 5, 6, 7, 8, 10, tzinfo=UTC),
+    ]
+
+
 def test_short_tickets_can_be_filtered_in_clickhouse(source: TicketSource) -> None:
     source.import_rows([ticket(1, NOW, body="short"), ticket(2, NOW, body="long enough " * 5)])
     strict = TicketSource(source.clickhouse, database=source.database, min_body_chars=30)
