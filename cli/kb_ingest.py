@@ -23,7 +23,9 @@ from kb.ingest import IngestReport, KnowledgeBaseIngestor
 from kb.repository import KnowledgeBaseRepository
 from kb.vector_store.factory import discard_vector_store, open_vector_store
 
-PATHS_ARGUMENT = typer.Argument(..., help="Files or directories to ingest (Markdown, plain text, PDF).")
+PATHS_ARGUMENT = typer.Argument(
+    ..., metavar="PATH...", help="Files or directories to ingest (Markdown, plain text, PDF)."
+)
 PRUNE_OPTION = typer.Option(False, "--prune", help="Remove documents whose files are gone from the given directories.")
 CATEGORY_OPTION = typer.Option(
     None,
@@ -58,17 +60,16 @@ def ingest(
         if rebuild:
             discard_vector_store(services)
         ingestor = KnowledgeBaseIngestor.from_services(services)
-        rebuilt = ingestor.rebuild() if rebuild else None
-        report = _run_with_progress(ingestor, paths, prune, category, show=not json_output)
+        report = _run_with_progress(ingestor, paths, prune, category, rebuild, show=not json_output)
     except DoxaError as exc:
         _errors.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     finally:
         services.close()
     if json_output:
-        typer.echo(json.dumps({**report.to_dict(), "vectors_rebuilt": rebuilt}, indent=2))
+        typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
-        _print_report(report, rebuilt)
+        _print_report(report)
     nothing_found = not (report.files_read or report.failed)
     if nothing_found or (report.failed and report.files_read == 0):
         if not json_output:
@@ -99,6 +100,12 @@ def status(json_output: bool = JSON_OPTION) -> None:
         "models_in_kb": list(counts.embedding_models),
         "vector_store": health,
     }
+    vector_count = health.get("vector_count")
+    if vector_count is not None and vector_count != counts.chunks:
+        summary["hint"] = (
+            f"the vector store holds {vector_count} vectors for {counts.chunks} chunks; "
+            "`doxa kb ingest --rebuild PATH` rewrites them from the stored chunks"
+        )
     if json_output:
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
@@ -108,10 +115,18 @@ def status(json_output: bool = JSON_OPTION) -> None:
     for name, value in health.items():
         table.add_row(f"vector store {name.replace('_', ' ')}", str(value))
     _console.print(table)
+    if "hint" in summary:
+        _console.print(f"[yellow]{summary['hint']}[/yellow]")
 
 
 def _run_with_progress(
-    ingestor: KnowledgeBaseIngestor, paths: list[Path], prune: bool, category: str | None, *, show: bool
+    ingestor: KnowledgeBaseIngestor,
+    paths: list[Path],
+    prune: bool,
+    category: str | None,
+    rebuild: bool,
+    *,
+    show: bool,
 ) -> IngestReport:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=_errors, transient=True, disable=not show) as progress:
@@ -120,10 +135,10 @@ def _run_with_progress(
         def advance(done: int, total: int, path: Path) -> None:
             progress.update(task, completed=done, total=total, description=path.name[:40])
 
-        return ingestor.run(paths, prune=prune, category=category, progress=advance)
+        return ingestor.run(paths, prune=prune, category=category, progress=advance, rebuild=rebuild)
 
 
-def _print_report(report: IngestReport, rebuilt: int | None) -> None:
+def _print_report(report: IngestReport) -> None:
     table = Table("ingest", "count", title="doxa kb ingest")
     rows = [
         ("files read", report.files_read),
@@ -138,8 +153,8 @@ def _print_report(report: IngestReport, rebuilt: int | None) -> None:
         ("chunks removed", report.chunks_removed),
         ("chunks unchanged", report.chunks_unchanged),
     ]
-    if rebuilt is not None:
-        rows.append(("vectors rebuilt", rebuilt))
+    if report.vectors_rebuilt:
+        rows.append(("vectors rebuilt", report.vectors_rebuilt))
     for name, value in rows:
         table.add_row(name, str(value))
     table.add_row("seconds", f"{report.seconds:.2f}")

@@ -62,6 +62,7 @@ class IngestReport:
     chunks_updated: int = 0
     chunks_removed: int = 0
     chunks_unchanged: int = 0
+    vectors_rebuilt: int = 0
     failed: list[FailedFile] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     pages_without_text: dict[str, list[int]] = field(default_factory=dict)
@@ -169,16 +170,21 @@ class KnowledgeBaseIngestor:
         prune: bool = False,
         category: str | None = None,
         progress: ProgressCallback | None = None,
+        rebuild: bool = False,
     ) -> IngestReport:
         """Ingest files and directories; with `prune`, forget files gone from the given directories.
 
         `category` labels every chunk of the files ingested now; when None, a document keeps the
         category it had. Files that cannot be read are reported in `failed` and keep their previous
-        chunks; the rest of the batch is still ingested.
+        chunks; the rest of the batch is still ingested. With `rebuild`, or when the vector store is
+        empty while chunks exist (a new back end, a dropped collection), every stored chunk's vector
+        is written again first, from the embedding cache.
         """
         started = time.perf_counter()
         files, skipped, directories = collect_files(paths)
         report = IngestReport(skipped=[str(p) for p in skipped])
+        if rebuild or (self.store.count() == 0 and self.repository.counts().chunks > 0):
+            report.vectors_rebuilt = self.rebuild()
         for done, path in enumerate(files, start=1):
             try:
                 self._ingest_file(path, category, report)

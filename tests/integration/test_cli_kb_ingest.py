@@ -55,6 +55,7 @@ def test_ingest_prints_a_summary_then_reingest_changes_nothing(docs: Path) -> No
     assert (status["documents"], status["chunks"], status["revision"]) == (2, 2, 2)
     assert status["vector_store"]["status"] == "ok" and status["vector_store"]["vector_count"] == 2
     assert status["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert "hint" not in status
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -14,6 +14,7 @@ from core.services import Services
 from kb.ingest import KnowledgeBaseIngestor
 from kb.repository import KnowledgeBaseRepository
 from kb.vector_store.base import SearchFilter
+from kb.vector_store.factory import open_vector_store
 
 BILLING = "# Billing\n\n## Refunds\n\nRefunds are paid back to the card used within ten days.\n\n" + (
     "## Invoices\n\nInvoices are e-mailed on the first day of every month. " * 1
@@ -238,6 +239,21 @@ def test_rebuild_recreates_every_vector_from_the_cache(
 
     assert written == len(ids) and ingestor.store.ids() == ids
     assert counter.texts == 0
+
+
+def test_an_empty_vector_store_is_refilled_from_stored_chunks(
+    kb_services: Services, ingestor: KnowledgeBaseIngestor, helpdocs: Path
+) -> None:
+    ingestor.run([helpdocs])
+    other_store = open_vector_store(kb_services, "kb_switched")
+    switched = KnowledgeBaseIngestor.from_services(kb_services, store=other_store)
+    counter = EncodeCounter(kb_services)
+
+    report = switched.run([helpdocs])
+
+    assert report.vectors_rebuilt == len(ingestor.repository.chunk_ids()) == other_store.count()
+    assert (report.documents_unchanged, counter.texts) == (3, 0)
+    assert switched.run([helpdocs]).vectors_rebuilt == 0
 
 
 def test_an_interrupted_write_leaves_the_previous_version_and_gc_removes_orphans(
