@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.errors import ConfigurationError
 from core.settings import Settings
 from kb.readers import ReadDocument
 
@@ -45,7 +46,10 @@ class ChunkingParams:
     @classmethod
     def from_settings(cls, settings: Settings) -> ChunkingParams:
         """The parameters configured by DOXA_CHUNK_SIZE, DOXA_CHUNK_OVERLAP and DOXA_MIN_CHUNK_SIZE."""
-        return cls(settings.chunk_size, settings.chunk_overlap, settings.min_chunk_size)
+        try:
+            return cls(settings.chunk_size, settings.chunk_overlap, settings.min_chunk_size)
+        except ValueError as exc:
+            raise ConfigurationError(f"inconsistent DOXA_CHUNK_* settings: {exc}") from exc
 
     @property
     def fingerprint(self) -> str:

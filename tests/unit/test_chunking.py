@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigurationError
+from core.settings import Settings
 from kb.chunking import ChunkingParams, chunk_document, chunk_text, split_markdown
 from kb.readers import Page, ReadDocument
 
@@ -122,3 +124,10 @@ def test_fingerprint_changes_with_parameters() -> None:
 def test_inconsistent_parameters_are_refused(size: int, overlap: int, minimum: int) -> None:
     with pytest.raises(ValueError):
         ChunkingParams(size, overlap, minimum)
+
+
+def test_inconsistent_settings_are_a_configuration_error() -> None:
+    settings = Settings(chunk_size=200, chunk_overlap=250, mistral_api_key=None)
+
+    with pytest.raises(ConfigurationError, match="DOXA_CHUNK_"):
+        ChunkingParams.from_settings(settings)
