@@ -8,7 +8,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from core.text_analysis import extract_entities, extract_keywords
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import ANALYZE
 from state.agents import Entities, QueryAnalysis
@@ -58,9 +58,9 @@ def analyze(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, An
         clarifications="; ".join(clarifications) or "none",
     )
     original = ticket_text(ticket.subject, ticket.body, clarifications)
-    embedder = runtime.context.embedder
+    embedder = context_of(runtime).embedder
     similarity = float(embedder.embed_query(analysis.reformulation) @ embedder.embed_query(original))
-    if similarity < runtime.context.policy.reformulation_min_similarity:
+    if similarity < context_of(runtime).policy.reformulation_min_similarity:
         # An unfaithful reformulation would search for another problem: fall back to the customer's words.
         analysis = analysis.model_copy(update={"reformulation": original[:_REFORMULATION_CHARS]})
     analysis = analysis.model_copy(update={"reformulation_similarity": round(similarity, 4)})

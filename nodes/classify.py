@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import CLASSIFY
 from state.agents import Classification, Priority, QueryAnalysis, Severity, TreatmentType
@@ -32,7 +32,7 @@ def classify_offline(
     runtime: Runtime[TicketContext], analysis: QueryAnalysis, priority: Priority, text: str
 ) -> Classification:
     """The learned classifier for the category; severity, treatment and skills follow from it and the priority."""
-    prediction = runtime.context.classifier.predict(text)
+    prediction = context_of(runtime).classifier.predict(text)
     severity: Severity = priority.priority
     skills = _SKILLS_BY_CATEGORY.get(prediction.label, ["general-support"])
     return Classification(
@@ -52,7 +52,7 @@ def classify(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
     """Classify the ticket; an LLM answer outside the taxonomy is replaced by the offline one."""
     ticket, analysis, priority = state["ticket"], state["analysis"], state["priority"]
     text = f"{ticket.subject}\n{ticket.body}"
-    categories = list(runtime.context.categories)
+    categories = list(context_of(runtime).categories)
     classification, fallback = llm_or_offline(
         runtime,
         "classify",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
 
 from core.embeddings import Vectors
+from core.errors import ConfigurationError
 from core.outbox import Outbox
 from core.ticket_store import TicketStore
 from nodes.policy import TicketPolicy
@@ -36,7 +39,7 @@ class KnowledgeRetriever(Protocol):
         kb_confidence_threshold: float,
         attempt_number: int,
         max_retrieval_attempts: int,
-    ) -> dict[str, Any]:
+    ) -> Mapping[str, Any]:
         """Ranked passages and the `kb_confident` / `kb_limit_reached` signals."""
         ...
 
@@ -75,3 +78,28 @@ class TicketContext:
     )
     llm_max_attempts: int = field(default=3, metadata={"description": "LLM attempts before the offline path."})
     llm_backoff_s: float = field(default=0.5, metadata={"description": "First retry delay of LLM calls."})
+
+
+_default_context: Callable[[], TicketContext] | None = None
+_default_lock = threading.Lock()
+_default_instance: TicketContext | None = None
+
+
+def use_default_context(factory: Callable[[], TicketContext]) -> None:
+    """Register how to build a context for runs that bring none (LangGraph Studio passes no objects)."""
+    global _default_context, _default_instance
+    with _default_lock:
+        _default_context, _default_instance = factory, None
+
+
+def context_of(runtime: Runtime[TicketContext]) -> TicketContext:
+    """The run's context, or the registered default one (built once) when the run brought none."""
+    global _default_instance
+    if runtime.context is not None:
+        return runtime.context
+    with _default_lock:
+        if _default_instance is None:
+            if _default_context is None:
+                raise ConfigurationError("the ticket graph was run without a TicketContext")
+            _default_instance = _default_context()
+        return _default_instance

@@ -12,7 +12,7 @@ from core.text_analysis import detect_language
 from core.ticket_store import EscalationRecord
 from nodes import email_text
 from nodes.compose_response import greeting
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from nodes.send_email import thread_id
 from state.agents import Email, Escalation
 from state.ticket import TicketState
@@ -37,7 +37,7 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
     priority = state.get("priority")
     category = classification.primary_category if classification else None
     level = priority.priority if priority else None
-    team = runtime.context.policy.team_for(category, level)
+    team = context_of(runtime).policy.team_for(category, level)
     reason = state.get("escalation_reason", "escalated")
     skills = classification.required_skills if classification else []
     record = EscalationRecord(
@@ -50,8 +50,8 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
         suggested_skills=skills,
         context=escalation_context(state),
     )
-    escalation_id = runtime.context.tickets.open_escalation(record)
-    outbox = runtime.context.outbox
+    escalation_id = context_of(runtime).tickets.open_escalation(record)
+    outbox = context_of(runtime).outbox
     notified = outbox.enqueue(
         OutboxMessage(
             idempotency_key=f"{ticket_id}:escalation:team",

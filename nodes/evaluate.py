@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from core.pii import detect_pii
 from core.sentiment import analyze_sentiment
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from nodes.policy import TicketPolicy
 from state.agents import Classification, Evaluation, QueryAnalysis, Solution, Validation
 from state.ticket import TicketState
@@ -39,7 +39,7 @@ def combined_confidence(
 
 def evaluate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
     """Escalate on low confidence, sensitive personal data, strong negativity or an empty answer."""
-    policy = runtime.context.policy
+    policy = context_of(runtime).policy
     ticket, solution = state["ticket"], state["solution"]
     text = "\n".join([ticket.subject, ticket.body, *state.get("clarifications", [])])
     confidence = combined_confidence(policy, solution, state["classification"], state["validation"], state["analysis"])

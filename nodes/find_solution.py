@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from state.agents import AnswerSource, Citation, Solution
 from state.ticket import TicketState
 
 
-def solution_from_retrieval(retrieved: dict[str, Any]) -> Solution:
+def solution_from_retrieval(retrieved: Mapping[str, Any]) -> Solution:
     """Map `retrieve_kb_context`'s contract onto the solution the evaluator and composer read."""
     results = list(retrieved.get("results", []))
     signals = retrieved.get("metadata", {})
@@ -39,10 +40,10 @@ def solution_from_retrieval(retrieved: dict[str, Any]) -> Solution:
 def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
     """Search the KB with the reformulation, keywords and category (the category is dropped if it finds nothing)."""
     analysis, classification = state["analysis"], state["classification"]
-    policy = runtime.context.policy
+    policy = context_of(runtime).policy
 
-    def search(category: str | None) -> dict[str, Any]:
-        return runtime.context.retriever.retrieve(
+    def search(category: str | None) -> Mapping[str, Any]:
+        return context_of(runtime).retriever.retrieve(
             analysis.reformulation,
             analysis.keywords,
             category,

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from core.sentiment import analyze_sentiment
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from state.agents import FeedbackDecision
 from state.ticket import CustomerFeedback, TicketState
 
@@ -26,7 +26,7 @@ def decide_on_feedback(feedback: CustomerFeedback, attempt: int, max_attempts: i
 def handle_feedback(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
     """Turn the customer's answer into the next step of the thread."""
     feedback, attempt = state["feedback"], state.get("attempt", 1)
-    decision = decide_on_feedback(feedback, attempt, runtime.context.policy.max_attempts)
+    decision = decide_on_feedback(feedback, attempt, context_of(runtime).policy.max_attempts)
     update: dict[str, Any] = {"feedback_decision": decision, "path": ["handle_feedback"]}
     if decision.action == "retry":
         update["attempt"] = attempt + 1

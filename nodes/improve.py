@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from nodes.send_email import thread_id
 from state.ticket import TicketState
 
@@ -26,7 +26,7 @@ def improve(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, An
     if outcome is not None and "analysis" in state:
         solution = state["solution"]
         results = solution.results
-        runtime.context.tickets.record_gap(
+        context_of(runtime).tickets.record_gap(
             ticket_id=thread_id(),
             attempt=state.get("attempt", 1),
             category=state["classification"].primary_category if "classification" in state else None,

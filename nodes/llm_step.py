@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from core.structured_llm import structured_or_fallback
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from nodes.prompts import Prompt
 
 T = TypeVar("T", bound=BaseModel)
@@ -26,7 +26,7 @@ def llm_or_offline(
     **user_fields: Any,
 ) -> tuple[T, dict[str, Any]]:
     """The node's answer and the state update that records a fallback (empty when there was none)."""
-    context = runtime.context
+    context = context_of(runtime)
     outcome = structured_or_fallback(
         context.chat_model,
         schema,

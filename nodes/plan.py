@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from state.agents import Classification, Priority, QueryAnalysis, QueryPlan, ResolutionPath, Validation
 from state.ticket import TicketState
 
@@ -55,7 +55,7 @@ def plan(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
         state["analysis"],
         state["classification"],
         state["priority"],
-        runtime.context.policy.plan_escalate_below,
+        context_of(runtime).policy.plan_escalate_below,
     )
     update: dict[str, Any] = {"plan": query_plan, "path": ["plan"]}
     if query_plan.resolution_path == "escalation":

@@ -10,7 +10,7 @@ from core.outbox import OutboxMessage
 from core.text_analysis import detect_language
 from nodes import email_text
 from nodes.compose_response import greeting
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from nodes.send_email import thread_id
 from state.agents import Email
 from state.ticket import TicketState
@@ -34,7 +34,7 @@ def reject(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any
         ),
     )
     ticket_id = thread_id()
-    runtime.context.outbox.enqueue(
+    context_of(runtime).outbox.enqueue(
         OutboxMessage(
             idempotency_key=f"{ticket_id}:rejection",
             ticket_id=ticket_id,

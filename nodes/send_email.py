@@ -8,7 +8,7 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from core.outbox import OutboxMessage
-from nodes.context import TicketContext
+from nodes.context import TicketContext, context_of
 from state.ticket import TicketState
 
 
@@ -21,7 +21,7 @@ def send_email(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str,
     """Put the answer in the outbox; a confident answer is 'answered', the others await feedback."""
     email, attempt = state["email"], state.get("attempt", 1)
     ticket_id = thread_id()
-    runtime.context.outbox.enqueue(
+    context_of(runtime).outbox.enqueue(
         OutboxMessage(
             idempotency_key=f"{ticket_id}:{attempt}:{email.template}",
             ticket_id=ticket_id,
