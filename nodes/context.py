@@ -47,9 +47,20 @@ class KnowledgeRetriever(Protocol):
 class CategoryPrediction(Protocol):
     """A predicted category with its probability and the runners-up."""
 
-    label: str
-    confidence: float
-    alternatives: Sequence[tuple[str, float]]
+    @property
+    def label(self) -> str:
+        """The most probable category."""
+        ...
+
+    @property
+    def confidence(self) -> float:
+        """Its probability."""
+        ...
+
+    @property
+    def alternatives(self) -> Sequence[tuple[str, float]]:
+        """The runners-up with their probabilities, best first."""
+        ...
 
 
 class CategoryClassifier(Protocol):

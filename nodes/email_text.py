@@ -73,3 +73,21 @@ TEAM_NOTIFICATION = (
     "Ticket {ticket_id} was escalated to {team}.\nReason: {reason}\nPriority: {priority}\nCategory: {category}\n"
     "Attempts: {attempt}\nSuggested skills: {skills}\n\nSubject: {subject}\n\n{body}"
 )
+
+# The validator's reason codes (core.text_analysis.vagueness), worded for the customer.
+REJECTION_REASONS = {
+    "too_short": {
+        "en": "the description is too short for us to understand the problem",
+        "fr": "la description est trop courte pour comprendre le problème",
+    },
+    "no_words": {"en": "the message contains no words", "fr": "le message ne contient aucun mot"},
+    "only_generic_words": {
+        "en": "it does not say what is wrong (which product, what you did, what happened)",
+        "fr": "il ne dit pas ce qui ne va pas (quel produit, ce que vous avez fait, ce qui s'est passé)",
+    },
+    "gibberish": {"en": "the text could not be read", "fr": "le texte est illisible"},
+    "repeated_characters": {
+        "en": "the text is mostly repeated characters",
+        "fr": "le texte est surtout composé de caractères répétés",
+    },
+}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -12,10 +12,17 @@ from state.agents import AnswerSource, Citation, Solution
 from state.ticket import TicketState
 
 
-def solution_from_retrieval(retrieved: Mapping[str, Any]) -> Solution:
-    """Map `retrieve_kb_context`'s contract onto the solution the evaluator and composer read."""
-    results = list(retrieved.get("results", []))
-    signals = retrieved.get("metadata", {})
+def solution_from_retrieval(
+    retrieved: Mapping[str, Any], *, exclude: Collection[str], top_k: int, kb_confidence_threshold: float
+) -> Solution:
+    """Map `retrieve_kb_context`'s contract onto the solution the evaluator and composer read.
+
+    Passages the customer was already shown (and said did not help) are dropped, and the confidence is
+    the best remaining cosine similarity, as the retriever defines it.
+    """
+    results = [r for r in retrieved.get("results", []) if r.get("metadata", {}).get("chunk_id") not in exclude]
+    results = results[:top_k]
+    best = max((float(r["similarity_score"]) for r in results), default=0.0)
     citations: list[Citation] = []
     seen: set[tuple[str, str]] = set()
     for result in results[:3]:
@@ -29,25 +36,29 @@ def solution_from_retrieval(retrieved: Mapping[str, Any]) -> Solution:
     return Solution(
         results=results,
         solution_text=str(results[0]["chunk_text"]) if results else "",
-        confidence=float(signals.get("confidence_score", signals.get("mean_similarity", 0.0))),
-        kb_confident=bool(signals.get("kb_confident", False)),
-        kb_limit_reached=bool(signals.get("kb_limit_reached", False)),
+        confidence=best,
+        kb_confident=bool(results) and best >= kb_confidence_threshold,
+        kb_limit_reached=bool(retrieved.get("metadata", {}).get("kb_limit_reached", False)),
         citations=citations,
         answered_by=citations[0].kind if citations else "none",
     )
 
 
 def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
-    """Search the KB with the reformulation, keywords and category (the category is dropped if it finds nothing)."""
+    """Search the KB with the reformulation, keywords and category, skipping passages already shown.
+
+    The category filter is dropped when it finds nothing (the KB may not use the ticket taxonomy).
+    """
     analysis, classification = state["analysis"], state["classification"]
     policy = context_of(runtime).policy
+    shown = set(state.get("shown_chunk_ids", []))
 
     def search(category: str | None) -> Mapping[str, Any]:
         return context_of(runtime).retriever.retrieve(
             analysis.reformulation,
             analysis.keywords,
             category,
-            top_k=policy.top_k,
+            top_k=policy.top_k + len(shown),
             score_threshold=policy.score_threshold,
             kb_confidence_threshold=policy.kb_confidence_threshold,
             attempt_number=state.get("attempt", 1),
@@ -57,4 +68,7 @@ def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[s
     retrieved = search(classification.primary_category)
     if not retrieved.get("results"):
         retrieved = search(None)
-    return {"solution": solution_from_retrieval(retrieved), "path": ["find_solution"]}
+    solution = solution_from_retrieval(
+        retrieved, exclude=shown, top_k=policy.top_k, kb_confidence_threshold=policy.kb_confidence_threshold
+    )
+    return {"solution": solution, "path": ["find_solution"]}

@@ -17,6 +17,12 @@ def thread_id() -> str:
     return str(get_config()["configurable"]["thread_id"])
 
 
+def passage_id(result: dict[str, object]) -> str:
+    """The chunk id of a retrieved passage."""
+    metadata = result.get("metadata")
+    return str(metadata.get("chunk_id", "")) if isinstance(metadata, dict) else ""
+
+
 def send_email(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
     """Put the answer in the outbox; a confident answer is 'answered', the others await feedback."""
     email, attempt = state["email"], state.get("attempt", 1)
@@ -32,4 +38,7 @@ def send_email(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str,
         )
     )
     status = "answered" if email.template == "auto_confident" else "awaiting_feedback"
-    return {"status": status, "path": ["send_email"]}
+    # The passage the answer was built on: a retry after "not satisfied" looks for another one.
+    solution = state.get("solution")
+    shown = [passage_id(solution.results[0])] if solution and solution.results else []
+    return {"status": status, "shown_chunk_ids": shown, "path": ["send_email"]}

@@ -6,7 +6,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.text_analysis import vagueness
+from core.text_analysis import detect_language, vagueness
+from nodes import email_text
 from nodes.context import TicketContext
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import VALIDATE
@@ -15,10 +16,16 @@ from state.ticket import TicketState
 
 
 def validate_offline(subject: str, body: str) -> Validation:
-    """Length and vagueness checks (seed: a description of at least 20 characters, a subject that says something)."""
-    report = vagueness(f"{subject}\n{body}")
+    """Length and vagueness checks (seed: a description of at least 20 characters, a subject that says something).
+
+    Subject and body are judged together: a terse subject over a detailed description is workable.
+    """
+    text = f"{subject}\n{body}"
+    report = vagueness(text)
     valid = not (report.too_short or report.vague)
-    return Validation(valid=valid, reasons=list(report.reasons), confidence=0.9 if valid else 0.8)
+    language: email_text.Language = "fr" if detect_language(text) == "fr" else "en"
+    reasons = [email_text.REJECTION_REASONS.get(code, {}).get(language, code) for code in report.reasons]
+    return Validation(valid=valid, reasons=reasons, confidence=0.9 if valid else 0.8)
 
 
 def validate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:

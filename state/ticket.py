@@ -66,6 +66,7 @@ class TicketState(TypedDict, total=False):
     status: TicketStatus
     attempt: int
     clarifications: Annotated[list[str], operator.add]
+    shown_chunk_ids: Annotated[list[str], operator.add]
     path: Annotated[list[str], operator.add]
     fallbacks: Annotated[list[str], operator.add]
 

@@ -56,30 +56,41 @@ class CannedRetriever:
 
     def retrieve(self, query: str, keywords: Sequence[str], category: str | None, **options: Any) -> dict[str, Any]:
         self.calls.append({"query": query, "category": category, **options})
-        passage = {
-            "chunk_text": "Open Settings > Security and choose 'Reset password'. A link arrives by e-mail.",
-            "similarity_score": self.similarity,
-            "metadata": {
-                "doc_id": "d1",
-                "section": "Reset",
-                "source": "help/account.md",
-                "rank": 1,
-                "title": "Account",
-            },
-            "ranking_explanation": "test",
-        }
-        kept = self.similarity >= options["score_threshold"]
+        passages = [
+            passage("c1", "Open Settings > Security and choose 'Reset password'.", self.similarity),
+            passage(
+                "c2", "If no reset e-mail arrives, check the spam folder or ask for a new link.", self.similarity - 0.05
+            ),
+        ]
+        kept = [p for p in passages if p["similarity_score"] >= options["score_threshold"]][: options["top_k"]]
+        best = max((p["similarity_score"] for p in kept), default=0.0)
         return {
-            "results": [passage] if kept else [],
+            "results": kept,
             "metadata": {
-                "mean_similarity": self.similarity if kept else 0.0,
-                "max_similarity": self.similarity if kept else 0.0,
-                "min_similarity": self.similarity if kept else 0.0,
-                "chunk_count": int(kept),
-                "kb_confident": kept and self.similarity >= options["kb_confidence_threshold"],
+                "mean_similarity": sum(p["similarity_score"] for p in kept) / len(kept) if kept else 0.0,
+                "max_similarity": best,
+                "min_similarity": min((p["similarity_score"] for p in kept), default=0.0),
+                "chunk_count": len(kept),
+                "kb_confident": bool(kept) and best >= options["kb_confidence_threshold"],
                 "kb_limit_reached": options["attempt_number"] >= options["max_retrieval_attempts"],
             },
         }
+
+
+def passage(chunk_id: str, text: str, similarity: float) -> dict[str, Any]:
+    return {
+        "chunk_text": text,
+        "similarity_score": round(similarity, 6),
+        "metadata": {
+            "doc_id": "d1",
+            "section": "Reset",
+            "source": "help/account.md",
+            "rank": 1,
+            "title": "Account",
+            "chunk_id": chunk_id,
+        },
+        "ranking_explanation": "test",
+    }
 
 
 def make_service(services: Services, retriever: CannedRetriever, chat_model: Any = None) -> TicketService:
@@ -117,6 +128,7 @@ def test_invalid_ticket_is_rejected_with_reasons(services: Services) -> None:
     assert outcome.status == "rejected"
     assert outcome.path == ["validate", "reject"]
     assert outcome.email and outcome.email["template"] == "rejection"
+    assert "too short" in outcome.email["body"]
     assert outbox_templates(services, "T-1") == ["rejection"]
 
 
@@ -148,6 +160,7 @@ def test_not_satisfied_twice_escalates_with_kb_limit_on_the_last_attempt(service
     assert "No link arrives" in retriever.calls[-1]["query"], "the retry searches with the clarification"
     assert [c["attempt_number"] for c in retriever.calls] == [1, 2]
     assert second.values["solution"].kb_limit_reached is True
+    assert second.email and "spam folder" in second.email["body"], "the retry answers with another passage"
 
     third = service.feedback("T-100", CustomerFeedback(satisfied=False, comment="Still nothing."))
     assert third.status == "escalated" and third.escalation_id

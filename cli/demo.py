@@ -1,0 +1,86 @@
+"""`doxa demo`: the whole job on embedded engines — ingest a help centre, answer questions, run tickets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from core.services import Services
+from core.settings import get_settings
+from state.ticket import CustomerFeedback, TicketInput
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DOCS = REPO_ROOT / "examples" / "helpcentre" / "articles"
+DEFAULT_TICKETS = REPO_ROOT / "examples" / "tickets"
+QUESTIONS = [
+    "Tor Browser says the proxy server is refusing connections",
+    "How can I connect to Tor from China?",
+    "Should I use Orbot or Tor Browser on Android?",
+]
+
+console = Console()
+
+
+def demo(
+    docs: Path = typer.Option(DEFAULT_DOCS, help="Help-centre folder to ingest.", exists=True, file_okay=False),
+    tickets: Path = typer.Option(DEFAULT_TICKETS, help="Folder of sample tickets (*.json).", exists=True),
+) -> None:
+    """Ingest the sample help centre, answer questions from it, and run sample tickets through the agents."""
+    from graph.factory import open_ticket_service
+    from kb.ingest import KnowledgeBaseIngestor
+    from kb.retrieval import HybridRetriever
+
+    with Services.open(get_settings()) as services:
+        console.rule("1. Ingest the help centre")
+        report = KnowledgeBaseIngestor.from_services(services).run([docs], prune=True)
+        console.print(
+            f"{report.files_read} files: {report.chunks_added} chunks added, {report.chunks_unchanged} unchanged, "
+            f"{report.chunks_removed} removed, {len(report.failed)} failed, {report.seconds:.1f}s"
+            " (run it again: nothing is re-embedded)"
+        )
+
+        console.rule("2. Ask the knowledge base")
+        retriever = HybridRetriever.from_services(services)
+        for question in QUESTIONS:
+            found = retriever.retrieve(question, top_k=3)
+            signals = found["metadata"]
+            best = found["results"][0] if found["results"] else None
+            where = f"{best['metadata']['title']} > {best['metadata']['section']}" if best else "nothing found"
+            console.print(
+                f"[bold]{question}[/bold]\n  best: {where}\n  max cosine {signals['max_similarity']:.2f}, "
+                f"kb_confident={signals['kb_confident']}"
+            )
+
+        console.rule("3. Run tickets through the eleven agents")
+        service = open_ticket_service(services)
+        for path in sorted(tickets.glob("*.json")):
+            ticket = TicketInput.model_validate(json.loads(path.read_text(encoding="utf-8")))
+            outcome = (
+                service.show(ticket.id) if ticket.id and service.tickets.exists(ticket.id) else service.run(ticket)
+            )
+            _show(outcome.thread_id, outcome.status, outcome.path, outcome.email)
+            if outcome.waiting_for_feedback:
+                console.print("  customer: not satisfied, 'I still get the error after restarting'")
+                retried = service.feedback(
+                    outcome.thread_id,
+                    CustomerFeedback(satisfied=False, comment="I still get the error after restarting."),
+                )
+                _show(retried.thread_id, retried.status, retried.path[-8:], retried.email)
+                if retried.waiting_for_feedback:
+                    console.print("  customer: satisfied")
+                    closed = service.feedback(outcome.thread_id, CustomerFeedback(satisfied=True))
+                    _show(closed.thread_id, closed.status, closed.path[-3:], None)
+        console.rule("Done")
+        console.print("Try: doxa kb search 'onion sites' · doxa ticket list · doxa ticket show DEMO-1 · doxa --help")
+
+
+def _show(thread_id: str, status: str, path: list[str], email: dict[str, str] | None) -> None:
+    console.print(Text(f"{thread_id} -> {status}   {' -> '.join(path)}", style="bold"))
+    if email:
+        title = Text(f"{email['template']}: {email['subject']}")
+        console.print(Panel(Text(email["body"]), title=title, expand=False))

@@ -1,0 +1,152 @@
+"""`doxa ticket ...`: run tickets through the graph, resume them with feedback, inspect threads."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from core.errors import ConflictError, NotFoundError
+from core.services import Services
+from core.settings import get_settings
+from graph.ticket_service import TicketOutcome, TicketService
+from state.ticket import CustomerFeedback, TicketInput
+
+app = typer.Typer(help="Ticket threads: run a ticket through the agents, give feedback, inspect.", no_args_is_help=True)
+console = Console(stderr=True)
+
+STATUSES = ["running", "rejected", "answered", "awaiting_feedback", "escalated", "closed"]
+
+
+@contextmanager
+def ticket_service() -> Iterator[TicketService]:
+    """Open the engines and the ticket service for one command."""
+    from graph.factory import open_ticket_service
+
+    with Services.open(get_settings()) as services:
+        yield open_ticket_service(services)
+
+
+def _summary(outcome: TicketOutcome) -> dict[str, Any]:
+    return outcome.model_dump(exclude={"values"}) | {"path": outcome.path}
+
+
+def _print(outcome: TicketOutcome, json_output: bool) -> None:
+    if json_output:
+        typer.echo(json.dumps(_summary(outcome), default=str, ensure_ascii=False))
+        return
+    out = Console()
+    out.print(
+        f"[bold]{outcome.thread_id}[/bold]  status=[cyan]{outcome.status}[/cyan]  priority={outcome.priority}"
+        f"  category={outcome.category}  kb_confident={outcome.kb_confident}  attempt={outcome.attempt}"
+    )
+    out.print("path: " + " -> ".join(outcome.path), markup=False)
+    if outcome.fallbacks:
+        out.print("offline fallbacks: " + ", ".join(outcome.fallbacks), markup=False)
+    if outcome.escalation_id:
+        out.print(f"escalation: {outcome.escalation_id}", markup=False)
+    if outcome.email:
+        out.print(
+            f"\n--- e-mail ({outcome.email['template']}) ---\nSubject: {outcome.email['subject']}\n", markup=False
+        )
+        out.print(outcome.email["body"], markup=False)
+    if outcome.waiting_for_feedback:
+        out.print(
+            f"\nwaiting for feedback: doxa ticket feedback {outcome.thread_id} --satisfied|--not-satisfied",
+            markup=False,
+        )
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/red] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+@app.command("run")
+def run(
+    file: str = typer.Argument(
+        "-", help="JSON file with {id?, subject, body, customer_email?, customer_name?}; - reads stdin."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Run one ticket through the graph until it ends or waits for the customer's feedback."""
+    try:
+        raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        ticket = TicketInput.model_validate_json(raw)
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}", 2)
+    except ValidationError as exc:
+        _fail(f"not a valid ticket: {exc.errors(include_url=False)}", 2)
+    with ticket_service() as service:
+        try:
+            outcome = service.run(ticket)
+        except ConflictError as exc:
+            _fail(str(exc))
+    _print(outcome, json_output)
+
+
+@app.command("feedback")
+def feedback(
+    thread_id: str = typer.Argument(..., help="The ticket's thread id."),
+    satisfied: bool = typer.Option(..., "--satisfied/--not-satisfied", help="Did the answer solve the problem?"),
+    comment: str | None = typer.Option(None, "--comment", help="What is still wrong (used to search again)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Resume a thread that waits for feedback: close it, retry with the comment, or escalate."""
+    with ticket_service() as service:
+        try:
+            outcome = service.feedback(thread_id, CustomerFeedback(satisfied=satisfied, comment=comment))
+        except (ConflictError, NotFoundError) as exc:
+            _fail(str(exc))
+    _print(outcome, json_output)
+
+
+@app.command("show")
+def show(
+    thread_id: str = typer.Argument(..., help="The ticket's thread id."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Show where a thread stands, with its last e-mail."""
+    with ticket_service() as service:
+        try:
+            outcome = service.show(thread_id)
+        except NotFoundError as exc:
+            _fail(str(exc))
+    _print(outcome, json_output)
+
+
+@app.command("list")
+def list_tickets(
+    status: str | None = typer.Option(None, help=f"Only this status: {', '.join(STATUSES)}."),
+    limit: int = typer.Option(50, min=1, max=1000, help="Rows per page."),
+    offset: int = typer.Option(0, min=0, help="Rows to skip."),
+    json_output: bool = typer.Option(False, "--json", help="Print a JSON array."),
+) -> None:
+    """List threads, most recent activity first."""
+    if status is not None and status not in STATUSES:
+        _fail(f"unknown status {status!r}; one of {', '.join(STATUSES)}", 2)
+    with ticket_service() as service:
+        rows = service.list(status, limit=limit, offset=offset)
+    if json_output:
+        typer.echo(json.dumps(rows, default=str))
+        return
+    table = Table("id", "status", "priority", "category", "attempt", "updated", "subject")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["status"],
+            str(row["priority"]),
+            str(row["category"]),
+            str(row["attempt"]),
+            row["updated_at"].strftime("%Y-%m-%d %H:%M"),
+            row["subject"][:60],
+        )
+    Console().print(table)

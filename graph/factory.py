@@ -1,0 +1,37 @@
+"""Wire the ticket graph's runtime context from the process's services."""
+
+from __future__ import annotations
+
+from core.llm import build_chat_model
+from core.outbox import Outbox
+from core.services import Services
+from core.ticket_store import TicketStore
+from graph.ticket_service import TicketService
+from kb.retrieval import HybridRetriever
+from nodes.context import TicketContext
+from nodes.policy import TicketPolicy
+
+
+def ticket_context(services: Services) -> TicketContext:
+    """The configured LLM (or none), KB retriever, classifier, outbox, stores and policy."""
+    from core.ticket_classifier import load_or_fit_default
+
+    settings = services.settings
+    classifier = load_or_fit_default(settings, services.embedder)
+    return TicketContext(
+        chat_model=build_chat_model(settings),
+        embedder=services.embedder,
+        retriever=HybridRetriever.from_services(services),
+        classifier=classifier,
+        categories=list(classifier.labels),
+        outbox=Outbox(services.db),
+        tickets=TicketStore(services.db),
+        policy=TicketPolicy.from_settings(settings),
+        llm_max_attempts=settings.llm_max_retries + 1,
+    )
+
+
+def open_ticket_service(services: Services) -> TicketService:
+    """A TicketService on the configured context and the Postgres checkpointer."""
+    context = ticket_context(services)
+    return TicketService(context, TicketService.postgres_checkpointer(context.tickets), context.tickets)
