@@ -5,6 +5,7 @@ Qdrant's local mode locks its directory, so one client per path is shared by the
 
 from __future__ import annotations
 
+import atexit
 import threading
 from pathlib import Path
 
@@ -33,3 +34,16 @@ def local_qdrant(path: Path) -> QdrantClient:
             client = QdrantClient(path=str(path))
             _local_clients[path] = client
         return client
+
+
+@atexit.register
+def close_local_clients() -> None:
+    """Close every local-mode client (flushes and unlocks its directory) before the interpreter exits.
+
+    Left to garbage collection, the client closes during interpreter teardown and prints an ignored
+    ImportError.
+    """
+    with _lock:
+        for client in _local_clients.values():
+            client.close()
+        _local_clients.clear()
