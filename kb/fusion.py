@@ -5,13 +5,15 @@ The fused score is the cosine similarity plus bounded keyword bonuses:
     fused = cosine
           + title_weight      * s(bm25_title)
           + body_weight       * s(bm25_body)
-          + identifier_weight * identifier_coverage,      s(x) = x / (x + saturation)
+          + identifier_weight * identifier_coverage
+          + keyword_list_weight * keyword_coverage,       s(x) = x / (x + saturation)
 
 `s` maps an unbounded BM25 score into [0, 1), so no keyword match can add more than its weight, and
 the cosine stays the main signal. `identifier_coverage` is the share of the query's identifiers
 (error codes, versions, snake_case names) found verbatim in the chunk: an exact code match outranks
-a merely similar passage. The fused score only orders candidates; it is not a similarity, and
-thresholds apply to the cosine (see `kb.retrieval`).
+a merely similar passage. `keyword_coverage` is the share of the caller's keyword list (the
+ticket's extracted keywords) the chunk contains in full. The fused score only orders candidates; it
+is not a similarity, and thresholds apply to the cosine (see `kb.retrieval`).
 
 Equal-weight reciprocal-rank fusion (RRF) loses to dense retrieval on StackFAQ (MRR@10 0.834 vs 0.960)
 because it gives BM25's many wrong top ranks as much say as the far better dense ranks; the weights
@@ -32,10 +34,11 @@ class FusionWeights:
     title_weight: float = 0.40  # BM25 on the section path ("Doc > Section"); tuned on StackFAQ
     body_weight: float = 0.05  # BM25 on the chunk text; tuned on StackFAQ
     identifier_weight: float = 0.20  # exact identifiers (codes, versions); set by design, not tuned
+    keyword_list_weight: float = 0.10  # the caller's keywords found in full; set by design, not tuned
     saturation: float = 24.0  # BM25 score that earns half of a field's weight; tuned on StackFAQ
 
     def __post_init__(self) -> None:
-        for name in ("title_weight", "body_weight", "identifier_weight"):
+        for name in ("title_weight", "body_weight", "identifier_weight", "keyword_list_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.saturation <= 0:
@@ -44,12 +47,15 @@ class FusionWeights:
     @classmethod
     def dense_only(cls) -> FusionWeights:
         """No keyword bonus: rank by cosine similarity alone."""
-        return cls(title_weight=0.0, body_weight=0.0, identifier_weight=0.0)
+        return cls(title_weight=0.0, body_weight=0.0, identifier_weight=0.0, keyword_list_weight=0.0)
 
     @property
     def uses_keywords(self) -> bool:
         """Whether any keyword signal counts."""
-        return self.title_weight > 0 or self.body_weight > 0 or self.identifier_weight > 0
+        return any(
+            weight > 0
+            for weight in (self.title_weight, self.body_weight, self.identifier_weight, self.keyword_list_weight)
+        )
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class CandidateSignals:
     title_bm25: float = 0.0
     body_bm25: float = 0.0
     identifier_coverage: float = 0.0
+    keyword_coverage: float = 0.0
     dense_rank: int | None = None  # 1-based rank in the dense list, None when only BM25 found it
     keyword_rank: int | None = None  # 1-based rank in the keyword list, None when only dense found it
 
@@ -92,6 +99,7 @@ def keyword_bonus(signals: CandidateSignals, weights: FusionWeights) -> float:
         weights.title_weight * saturate(signals.title_bm25, weights.saturation)
         + weights.body_weight * saturate(signals.body_bm25, weights.saturation)
         + weights.identifier_weight * signals.identifier_coverage
+        + weights.keyword_list_weight * signals.keyword_coverage
     )
 
 

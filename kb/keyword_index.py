@@ -107,12 +107,13 @@ class KeywordDocument:
 
 @dataclass(frozen=True)
 class KeywordMatch:
-    """BM25 scores of one chunk for one query, per field, and the share of query identifiers it holds."""
+    """BM25 scores of one chunk for one query, per field, and the exact matches it holds."""
 
     chunk_id: str
     title_score: float
     body_score: float
-    identifier_coverage: float
+    identifier_coverage: float  # share of the query's identifiers found verbatim
+    keyword_coverage: float = 0.0  # share of the given keywords whose every term it contains
 
 
 class KeywordSource(Protocol):
@@ -166,8 +167,8 @@ class KeywordIndex:
         `extra_terms` (the ticket's keywords) are added to the query, so chunks matching them rank
         higher; identifiers among query and keywords are matched exactly for `identifier_coverage`.
         """
-        title, body, coverage = self._field_scores(" ".join([query, *extra_terms]))
-        combined = title + body + coverage
+        title, body, coverage, keyword_coverage = self._field_scores(query, extra_terms)
+        combined = title + body + coverage + keyword_coverage
         if category is not None:
             code = self._category_code.get(category)
             combined = np.where(self._categories == code, combined, 0.0) if code is not None else combined * 0
@@ -175,31 +176,47 @@ class KeywordIndex:
         if matched.size > limit:
             matched = matched[np.argpartition(-combined[matched], limit - 1)[:limit]]
         ordered = matched[np.argsort(-combined[matched], kind="stable")]
-        return [self._match(int(i), title, body, coverage) for i in ordered]
+        return [self._match(int(i), title, body, coverage, keyword_coverage) for i in ordered]
 
     def scores_for(self, query: str, chunk_ids: Sequence[str], extra_terms: Sequence[str] = ()) -> list[KeywordMatch]:
         """Keyword scores of the given chunks (found by the dense side only), in the given order."""
-        title, body, coverage = self._field_scores(" ".join([query, *extra_terms]))
+        title, body, coverage, keyword_coverage = self._field_scores(query, extra_terms)
         return [
-            self._match(self._position[chunk_id], title, body, coverage)
+            self._match(self._position[chunk_id], title, body, coverage, keyword_coverage)
             if chunk_id in self._position
             else KeywordMatch(chunk_id, 0.0, 0.0, 0.0)
             for chunk_id in chunk_ids
         ]
 
-    def _match(self, i: int, title: Scores, body: Scores, coverage: Scores) -> KeywordMatch:
-        return KeywordMatch(self.chunk_ids[i], float(title[i]), float(body[i]), float(coverage[i]))
+    def _match(self, i: int, title: Scores, body: Scores, coverage: Scores, keyword_coverage: Scores) -> KeywordMatch:
+        return KeywordMatch(
+            self.chunk_ids[i], float(title[i]), float(body[i]), float(coverage[i]), float(keyword_coverage[i])
+        )
 
-    def _field_scores(self, text: str) -> tuple[Scores, Scores, Scores]:
-        """Title BM25, body BM25 and identifier coverage of every chunk for one query text."""
+    def _field_scores(self, query: str, keywords: Sequence[str]) -> tuple[Scores, Scores, Scores, Scores]:
+        """Title BM25, body BM25, identifier coverage and keyword coverage of every chunk."""
+        text = " ".join([query, *keywords])
         terms = tokenize(text)
         wanted = identifiers(text)
         coverage = np.zeros(len(self.chunk_ids), dtype=np.float32)
         for token in wanted:
-            coverage += (self._scores(self._title, [token]) > 0) | (self._scores(self._body, [token]) > 0)
+            coverage += self._contains_all([token])
         if wanted:
             coverage /= len(wanted)
-        return self._scores(self._title, terms), self._scores(self._body, terms), coverage
+        keyword_terms = [found for found in (tokenize(keyword) for keyword in keywords) if found]
+        keyword_coverage = np.zeros(len(self.chunk_ids), dtype=np.float32)
+        for phrase in keyword_terms:
+            keyword_coverage += self._contains_all(phrase)
+        if keyword_terms:
+            keyword_coverage /= len(keyword_terms)
+        return self._scores(self._title, terms), self._scores(self._body, terms), coverage, keyword_coverage
+
+    def _contains_all(self, terms: Sequence[str]) -> npt.NDArray[np.bool_]:
+        """Per chunk, whether its title or body holds every one of the terms."""
+        present = np.ones(len(self.chunk_ids), dtype=bool)
+        for term in terms:
+            present &= (self._scores(self._title, [term]) > 0) | (self._scores(self._body, [term]) > 0)
+        return present
 
     def _scores(self, field: bm25s.BM25 | None, terms: list[str]) -> Scores:
         known = [term for term in terms if field is not None and term in field.vocab_dict]

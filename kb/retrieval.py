@@ -51,6 +51,7 @@ class RetrievalSignals(TypedDict):
     title_bm25: float
     body_bm25: float
     identifier_coverage: float
+    keyword_coverage: float
     keyword_bonus: float
     dense_rank: int | None
     keyword_rank: int | None
@@ -170,7 +171,7 @@ class HybridRetriever:
         kept = [c for c in ranked if _shown(c.signals.cosine) >= score_threshold][:top_k]
         found = self.passages.passages([c.chunk_id for c in kept])
         results = [
-            _result(candidate, found[candidate.chunk_id], rank, self.weights)
+            _result(candidate, found[candidate.chunk_id], rank)
             for rank, candidate in enumerate((c for c in kept if c.chunk_id in found), start=1)
         ]
         similarities = [r["similarity_score"] for r in results]
@@ -224,6 +225,7 @@ class HybridRetriever:
                 title_bm25=matches[chunk_id].title_score,
                 body_bm25=matches[chunk_id].body_score,
                 identifier_coverage=matches[chunk_id].identifier_coverage,
+                keyword_coverage=matches[chunk_id].keyword_coverage,
                 dense_rank=dense_rank.get(chunk_id),
                 keyword_rank=keyword_rank.get(chunk_id),
             )
@@ -286,13 +288,13 @@ def _keyword_list(keywords: Sequence[str] | str | None) -> list[str]:
     return [item.strip() for item in items if item and item.strip()]
 
 
-def _result(candidate: FusedCandidate, passage: Passage, rank: int, weights: FusionWeights) -> RetrievedPassage:
+def _result(candidate: FusedCandidate, passage: Passage, rank: int) -> RetrievedPassage:
     s = candidate.signals
     explanation = (
         f"rank {rank}: fused {candidate.fused_score:.4f} = cosine {s.cosine:.4f}"
         f" + keyword bonus {candidate.keyword_bonus:.4f}"
         f" (title BM25 {s.title_bm25:.2f}, body BM25 {s.body_bm25:.2f},"
-        f" identifiers matched {s.identifier_coverage:.0%});"
+        f" identifiers matched {s.identifier_coverage:.0%}, keywords matched {s.keyword_coverage:.0%});"
         f" dense rank {s.dense_rank or '-'}, keyword rank {s.keyword_rank or '-'}"
     )
     return {
@@ -315,6 +317,7 @@ def _result(candidate: FusedCandidate, passage: Passage, rank: int, weights: Fus
             "title_bm25": _shown(s.title_bm25),
             "body_bm25": _shown(s.body_bm25),
             "identifier_coverage": _shown(s.identifier_coverage),
+            "keyword_coverage": _shown(s.keyword_coverage),
             "keyword_bonus": _shown(candidate.keyword_bonus),
             "dense_rank": s.dense_rank,
             "keyword_rank": s.keyword_rank,
