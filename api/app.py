@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from api.problems import install_problem_handlers
-from api.routes import health
+from api.routes import health, knowledge_base
 from core.logging import request_id
 from core.services import Services
 from core.settings import Settings, get_settings
@@ -55,4 +55,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return response
 
     app.include_router(health.router)
+    app.include_router(knowledge_base.router)
     return app

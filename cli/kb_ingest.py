@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core.errors import DoxaError, EmbeddingModelMismatch
+from core.errors import DoxaError
 from core.services import Services
 from core.settings import get_settings
 from kb.ingest import IngestReport, KnowledgeBaseIngestor
-from kb.repository import KnowledgeBaseRepository
-from kb.vector_store.factory import discard_vector_store, open_vector_store
+from kb.status import knowledge_base_status
+from kb.vector_store.factory import discard_vector_store
 
 PATHS_ARGUMENT = typer.Argument(
     ..., metavar="PATH...", help="Files or directories to ingest (Markdown, plain text, PDF)."
@@ -79,33 +78,9 @@ def ingest(
 
 def status(json_output: bool = JSON_OPTION) -> None:
     """Show the knowledge base's documents, sections, chunks, revision and vector store health."""
-    settings = get_settings()
-    services = Services.open(settings)
-    try:
-        counts = KnowledgeBaseRepository(services.db).counts()
-        try:
-            health = open_vector_store(services).health_check()
-        except EmbeddingModelMismatch as exc:
-            health = {"status": "model_mismatch", "backend": settings.vector_backend, "error": str(exc)}
-    finally:
-        services.close()
-    summary: dict[str, Any] = {
-        "documents": counts.documents,
-        "sections": counts.sections,
-        "chunks": counts.chunks,
-        "revision": counts.revision,
-        "updated_at": counts.updated_at.isoformat(),
-        "embedding_model": settings.embedding_model,
-        "embedding_dim": settings.embedding_dim,
-        "models_in_kb": list(counts.embedding_models),
-        "vector_store": health,
-    }
-    vector_count = health.get("vector_count")
-    if vector_count is not None and vector_count != counts.chunks:
-        summary["hint"] = (
-            f"the vector store holds {vector_count} vectors for {counts.chunks} chunks; "
-            "`doxa kb ingest --rebuild PATH` rewrites them from the stored chunks"
-        )
+    with Services.open(get_settings()) as services:
+        summary = knowledge_base_status(services)
+    health = summary["vector_store"]
     if json_output:
         typer.echo(json.dumps(summary, indent=2, default=str))
         return

@@ -1,0 +1,38 @@
+"""The knowledge base's state in one summary: counts, revision, models and vector-store health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import EmbeddingModelMismatch
+from core.services import Services
+from kb.repository import KnowledgeBaseRepository
+from kb.vector_store.factory import open_vector_store
+
+
+def knowledge_base_status(services: Services) -> dict[str, Any]:
+    """Documents, sections, chunks, revision, models and the vector store's health, with a hint on drift."""
+    settings = services.settings
+    counts = KnowledgeBaseRepository(services.db).counts()
+    try:
+        health = open_vector_store(services).health_check()
+    except EmbeddingModelMismatch as exc:
+        health = {"status": "model_mismatch", "backend": settings.vector_backend, "error": str(exc)}
+    summary: dict[str, Any] = {
+        "documents": counts.documents,
+        "sections": counts.sections,
+        "chunks": counts.chunks,
+        "revision": counts.revision,
+        "updated_at": counts.updated_at.isoformat(),
+        "embedding_model": settings.embedding_model,
+        "embedding_dim": settings.embedding_dim,
+        "models_in_kb": list(counts.embedding_models),
+        "vector_store": health,
+    }
+    vector_count = health.get("vector_count")
+    if vector_count is not None and vector_count != counts.chunks:
+        summary["hint"] = (
+            f"the vector store holds {vector_count} vectors for {counts.chunks} chunks; "
+            "`doxa kb ingest --rebuild PATH` rewrites them from the stored chunks"
+        )
+    return summary
