@@ -1,7 +1,96 @@
-"""`doxa eval ...` (being written)."""
+"""`doxa eval ...`: measure retrieval quality, latency and confidence on labelled data."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from core.errors import DoxaError
+from core.services import Services
+from core.settings import get_settings
+from kb.evaluation import MODES, Mode, evaluate_confidence, evaluate_retrieval, load_faqs, load_queries
+
 app = typer.Typer(help="Measure retrieval and classification quality on labelled data.", no_args_is_help=True)
+
+FaqsOption = Annotated[Path, typer.Option("--faqs", help="JSON Lines of {id, question, answer}.")]
+QueriesOption = Annotated[Path, typer.Option("--queries", help="JSON Lines of {query, gold_faq_ids}.")]
+
+
+def _fail(exc: DoxaError) -> typer.Exit:
+    typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+    return typer.Exit(2)
+
+
+@app.command("retrieval")
+def retrieval(
+    faqs: FaqsOption,
+    queries: QueriesOption,
+    mode: Annotated[str, typer.Option("--mode", help="bm25, dense or hybrid.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object, nothing else.")] = False,
+) -> None:
+    """Index FAQs into a temporary collection, run the queries, print MRR@10, recall and latency."""
+    if mode not in MODES:
+        raise _fail(DoxaError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}"))
+    try:
+        faq_items = load_faqs(faqs)
+        labelled = load_queries(queries)
+        with (
+            Services.open(get_settings()) as services,
+            typer.progressbar(
+                length=len(faq_items), label="indexing FAQs", file=typer.get_text_stream("stderr")
+            ) as bar,
+        ):
+            report = evaluate_retrieval(services, faq_items, labelled, _mode(mode), progress=bar.update)
+    except DoxaError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+        return
+    typer.echo(f"mode        {report.mode}")
+    typer.echo(f"queries     {report.n_queries}")
+    typer.echo(f"MRR@10      {report.mrr_at_10:.4f}")
+    typer.echo(f"Recall@1    {report.recall_at_1:.4f}")
+    typer.echo(f"Recall@5    {report.recall_at_5:.4f}")
+    typer.echo(f"latency     p50 {report.latency_p50_ms:.1f} ms, p95 {report.latency_p95_ms:.1f} ms")
+
+
+@app.command("confidence")
+def confidence(
+    faqs: FaqsOption,
+    queries: Annotated[Path, typer.Option("--queries", help="JSON Lines of {query, gold_faq_ids, in_scope}.")],
+    thresholds: Annotated[
+        str, typer.Option("--thresholds", help="Comma-separated kb_confidence_threshold values.")
+    ] = "0.40,0.45,0.50,0.55,0.60,0.70",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, nothing else.")] = False,
+) -> None:
+    """Precision and coverage of kb_confident (best cosine >= threshold) at several thresholds."""
+    try:
+        values = [float(item) for item in thresholds.split(",") if item.strip()]
+    except ValueError as exc:
+        raise _fail(DoxaError(f"--thresholds must be numbers separated by commas: {exc}")) from exc
+    try:
+        faq_items = load_faqs(faqs)
+        labelled = load_queries(queries)
+        with Services.open(get_settings()) as services:
+            points = evaluate_confidence(services, faq_items, labelled, values)
+    except DoxaError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps([vars(point) for point in points]))
+        return
+    typer.echo("threshold  precision  coverage  out-of-scope rejected  precision@5  coverage@5")
+    for p in points:
+        typer.echo(
+            f"{p.threshold:9.2f}  {p.precision:9.3f}  {p.coverage:8.3f}  {p.out_of_scope_rejected:21.3f}"
+            f"  {p.precision_top5:11.3f}  {p.coverage_top5:10.3f}"
+        )
+
+
+def _mode(value: str) -> Mode:
+    for mode in MODES:
+        if mode == value:
+            return mode
+    raise DoxaError(f"unknown mode {value!r}")

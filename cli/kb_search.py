@@ -1,10 +1,72 @@
-"""`doxa kb search` (being written)."""
+"""`doxa kb search`: ranked passages with their cosine, fused score and keyword signals."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
 
+from core.errors import DoxaError
+from core.services import Services
+from core.settings import get_settings
+from kb.retrieval import HybridRetriever, KbContext
 
-def search() -> None:
-    """Search the knowledge base."""
-    raise typer.Exit(1)
+
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    category: Annotated[str | None, typer.Option("--category", help="Only passages of this category.")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Passages to return.")] = None,
+    keywords: Annotated[
+        str | None, typer.Option("--keywords", help="Comma-separated keywords that boost matching passages.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the retrieve_kb_context result as JSON.")] = False,
+) -> None:
+    """Search the knowledge base (dense + BM25 hybrid) and show why each passage ranks where it does."""
+    settings = get_settings()
+    try:
+        with Services.open(settings) as services:
+            retriever = HybridRetriever.from_services(services)
+            context = retriever.retrieve(
+                query,
+                keywords,
+                category,
+                top_k=top_k or settings.retrieval_top_k,
+                score_threshold=settings.retrieval_score_threshold,
+                kb_confidence_threshold=settings.kb_confidence_threshold,
+            )
+    except DoxaError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(context, ensure_ascii=False, indent=2))
+        return
+    _print_context(context)
+
+
+def _print_context(context: KbContext) -> None:
+    meta = context["metadata"]
+    if not context["results"]:
+        typer.echo(f"No passage reaches cosine {meta['score_threshold']:.2f}.")
+    for result in context["results"]:
+        where = result["metadata"]
+        signals = result["signals"]
+        typer.secho(
+            f"#{where['rank']}  cosine {result['similarity_score']:.3f}  fused {result['fused_score']:.3f}"
+            f"  {where['section']}",
+            bold=True,
+        )
+        typer.echo(
+            f"    source {where['source']}"
+            + (f" p.{where['page']}" if where["page"] else "")
+            + f" | title BM25 {signals['title_bm25']:.2f}, body BM25 {signals['body_bm25']:.2f},"
+            f" identifiers {signals['identifier_coverage']:.0%}, dense rank {signals['dense_rank'] or '-'},"
+            f" keyword rank {signals['keyword_rank'] or '-'}"
+        )
+        text = " ".join(result["chunk_text"].split())
+        typer.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}")
+    confident = "yes" if meta["kb_confident"] else "no"
+    typer.echo(
+        f"\n{meta['chunk_count']} passages; best cosine {meta['max_similarity']:.3f};"
+        f" kb_confident {confident} (threshold {meta['kb_confidence_threshold']:.2f})"
+    )

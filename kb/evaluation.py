@@ -1,0 +1,261 @@
+"""Retrieval evaluation on labelled FAQ data: ranking quality, latency and confidence calibration.
+
+Input files are JSON Lines: FAQs `{id, question, answer}` and queries `{query, gold_faq_ids}`
+(`in_scope` too for confidence). Each FAQ becomes one passage (section path = question, text =
+answer), embedded as ingestion embeds chunks, in a temporary collection of the configured vector
+store that is dropped afterwards; the keyword index is built from the same passages in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from core.embeddings import Vectors
+from core.errors import InvalidInputError
+from kb.fusion import FusionWeights
+from kb.keyword_index import CachedKeywordIndex
+from kb.passages import InMemoryPassages, Passage
+from kb.retrieval import HybridRetriever, embedded_text
+from kb.vector_store.base import VectorPoint
+
+Mode = Literal["bm25", "dense", "hybrid"]
+MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+Progress = Callable[[int], None]
+_EVAL_NAMESPACE = uuid.UUID("5b0a5e9c-4a43-4d0c-9a8e-2f8f6f0d7a11")
+_EMBED_BATCH = 64
+
+
+@dataclass(frozen=True)
+class FaqItem:
+    """One FAQ: the question is its title, the answer its text."""
+
+    id: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class LabelledQuery:
+    """A query with the FAQ ids that answer it (none: out of scope)."""
+
+    query: str
+    gold_ids: tuple[str, ...]
+    in_scope: bool = True
+
+
+@dataclass(frozen=True)
+class RetrievalReport:
+    """Ranking quality and latency of one mode over a query set."""
+
+    mode: str
+    n_queries: int
+    mrr_at_10: float
+    recall_at_1: float
+    recall_at_5: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as the JSON object `doxa eval retrieval --json` prints."""
+        return asdict(self)
+
+
+def _read_jsonl(path: Path, required: dict[str, type | tuple[type, ...]]) -> list[dict[str, Any]]:
+    """Parse a JSON Lines file, checking each object has the required fields with the right types."""
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such file")
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(row, dict):
+                raise InvalidInputError(f"{path}:{number}: expected a JSON object")
+            for name, kind in required.items():
+                if not isinstance(row.get(name), kind):
+                    raise InvalidInputError(f"{path}:{number}: field {name!r} is missing or of the wrong type")
+            rows.append(row)
+    if not rows:
+        raise InvalidInputError(f"{path}: no records")
+    return rows
+
+
+def load_faqs(path: Path) -> list[FaqItem]:
+    """FAQs from a JSON Lines file of `{id, question, answer}`; ids must be unique."""
+    faqs = [
+        FaqItem(str(row["id"]), row["question"], row["answer"])
+        for row in _read_jsonl(path, {"id": (str, int), "question": str, "answer": str})
+    ]
+    seen: set[str] = set()
+    for faq in faqs:
+        if faq.id in seen:
+            raise InvalidInputError(f"{path}: FAQ id {faq.id!r} appears twice")
+        seen.add(faq.id)
+    return faqs
+
+
+def load_queries(path: Path) -> list[LabelledQuery]:
+    """Queries from a JSON Lines file of `{query, gold_faq_ids[, in_scope]}`."""
+    queries = []
+    for row in _read_jsonl(path, {"query": str, "gold_faq_ids": list}):
+        gold = tuple(str(faq_id) for faq_id in row["gold_faq_ids"])
+        queries.append(LabelledQuery(row["query"], gold, bool(row.get("in_scope", bool(gold)))))
+    return queries
+
+
+def faq_passages(faqs: Sequence[FaqItem]) -> list[Passage]:
+    """One passage per FAQ, with a stable uuid chunk id derived from the FAQ id."""
+    return [
+        Passage(
+            chunk_id=str(uuid.uuid5(_EVAL_NAMESPACE, faq.id)),
+            document_id=faq.id,
+            title=faq.question,
+            section_path=faq.question,
+            text=faq.answer,
+            source=f"faq:{faq.id}",
+        )
+        for faq in faqs
+    ]
+
+
+@contextmanager
+def faq_retriever(
+    services: Any, faqs: Sequence[FaqItem], mode: Mode = "hybrid", progress: Progress | None = None
+) -> Iterator[HybridRetriever]:
+    """A retriever over the FAQs in a temporary vector-store collection, dropped on exit."""
+    from kb.vector_store.factory import open_vector_store
+
+    passages = faq_passages(faqs)
+    store = open_vector_store(services, f"eval_{uuid.uuid4().hex[:12]}")
+    try:
+        vectors: dict[str, Vectors] = {}
+        for start in range(0, len(passages), _EMBED_BATCH):
+            batch = passages[start : start + _EMBED_BATCH]
+            embedded = services.embedder.embed_documents([embedded_text(p) for p in batch])
+            points = [
+                VectorPoint(p.chunk_id, v, {"document_id": p.document_id, "source": p.source})
+                for p, v in zip(batch, embedded, strict=True)
+            ]
+            store.upsert(points)
+            vectors.update((point.id, point.vector) for point in points)
+            if progress is not None:
+                progress(len(batch))
+        memory = InMemoryPassages(passages, vectors)
+        weights = FusionWeights.dense_only() if mode == "dense" else FusionWeights()
+        yield HybridRetriever(
+            services.embedder, store, CachedKeywordIndex(memory, revision_check_s=3600), memory, weights=weights
+        )
+    finally:
+        store.drop()
+
+
+def ranked_faq_ids(retriever: HybridRetriever, query: str, mode: Mode, depth: int = 10) -> list[str]:
+    """The FAQ ids a mode ranks first for a query (bm25: the keyword index alone, no embedding)."""
+    if mode == "bm25":
+        matches = retriever.keyword_index.current().search(query, limit=depth)
+        found = retriever.passages.passages([m.chunk_id for m in matches])
+        return [found[m.chunk_id].document_id for m in matches]
+    context = retriever.retrieve(query, top_k=depth, score_threshold=-1.0)
+    return [result["metadata"]["doc_id"] for result in context["results"]]
+
+
+def ranking_metrics(rankings: Sequence[Sequence[str]], queries: Sequence[LabelledQuery]) -> dict[str, float]:
+    """MRR@10 and Recall@1/@5 (share of a query's gold FAQs in the top k, averaged over queries)."""
+    reciprocal, recall_1, recall_5 = [], [], []
+    for ranking, labelled in zip(rankings, queries, strict=True):
+        gold = set(labelled.gold_ids)
+        first = next((i for i, faq_id in enumerate(ranking[:10], start=1) if faq_id in gold), None)
+        reciprocal.append(1.0 / first if first else 0.0)
+        recall_1.append(len(gold & set(ranking[:1])) / len(gold))
+        recall_5.append(len(gold & set(ranking[:5])) / len(gold))
+    return {
+        "mrr_at_10": round(float(np.mean(reciprocal)), 4),
+        "recall_at_1": round(float(np.mean(recall_1)), 4),
+        "recall_at_5": round(float(np.mean(recall_5)), 4),
+    }
+
+
+def evaluate_retrieval(
+    services: Any,
+    faqs: Sequence[FaqItem],
+    queries: Sequence[LabelledQuery],
+    mode: Mode = "hybrid",
+    progress: Progress | None = None,
+) -> RetrievalReport:
+    """Index the FAQs, run every in-scope query and measure ranking quality and latency."""
+    scored = [q for q in queries if q.gold_ids]
+    if not scored:
+        raise InvalidInputError("no query has gold_faq_ids to score against")
+    with faq_retriever(services, faqs, mode, progress) as retriever:
+        retriever.keyword_index.current()  # build before timing
+        services.embedder.embed_query("warm-up")
+        rankings, latencies = [], []
+        for labelled in scored:
+            started = time.perf_counter()
+            rankings.append(ranked_faq_ids(retriever, labelled.query, mode))
+            latencies.append((time.perf_counter() - started) * 1000)
+    return RetrievalReport(
+        mode=mode,
+        n_queries=len(scored),
+        **ranking_metrics(rankings, scored),
+        latency_p50_ms=round(float(np.percentile(latencies, 50)), 2),
+        latency_p95_ms=round(float(np.percentile(latencies, 95)), 2),
+    )
+
+
+@dataclass(frozen=True)
+class ConfidencePoint:
+    """What `kb_confident` achieves at one threshold on a labelled in/out-of-scope query set."""
+
+    threshold: float
+    precision: float  # of confident queries, the share whose top passage is a gold FAQ
+    coverage: float  # of in-scope queries, the share confident with a gold FAQ on top
+    out_of_scope_rejected: float  # of out-of-scope queries, the share not confident
+    precision_top5: float  # as precision, counting a gold FAQ anywhere in the top 5 as correct
+    coverage_top5: float
+
+
+def evaluate_confidence(
+    services: Any, faqs: Sequence[FaqItem], queries: Sequence[LabelledQuery], thresholds: Sequence[float]
+) -> list[ConfidencePoint]:
+    """Precision and coverage of `kb_confident` (best cosine >= threshold) at each threshold."""
+    best_cosine, top1_correct, top5_correct = [], [], []
+    with faq_retriever(services, faqs, "hybrid") as retriever:
+        for labelled in queries:
+            results = retriever.retrieve(labelled.query, top_k=5, score_threshold=-1.0)["results"]
+            ids = [r["metadata"]["doc_id"] for r in results]
+            best_cosine.append(max((r["similarity_score"] for r in results), default=0.0))
+            top1_correct.append(bool(ids) and ids[0] in labelled.gold_ids)
+            top5_correct.append(any(faq_id in labelled.gold_ids for faq_id in ids))
+    cosine = np.array(best_cosine)
+    in_scope = np.array([q.in_scope for q in queries])
+    points = []
+    for threshold in thresholds:
+        confident = cosine >= threshold
+        n_confident = max(int(confident.sum()), 1)
+        right_1 = confident & np.array(top1_correct) & in_scope
+        right_5 = confident & np.array(top5_correct) & in_scope
+        points.append(
+            ConfidencePoint(
+                threshold=threshold,
+                precision=round(float(right_1.sum() / n_confident), 4),
+                coverage=round(float(right_1.sum() / max(int(in_scope.sum()), 1)), 4),
+                out_of_scope_rejected=round(float((~confident[~in_scope]).mean()), 4) if (~in_scope).any() else 1.0,
+                precision_top5=round(float(right_5.sum() / n_confident), 4),
+                coverage_top5=round(float(right_5.sum() / max(int(in_scope.sum()), 1)), 4),
+            )
+        )
+    return points
