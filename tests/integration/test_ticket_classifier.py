@@ -50,9 +50,7 @@ def test_confidence_is_a_probability_and_alternatives_are_ranked(default_classif
     assert prediction.margin == pytest.approx(prediction.confidence - prediction.alternatives[0][1])
 
 
-def test_precomputed_vector_gives_the_same_prediction(
-    default_classifier: TicketClassifier, embedder: Embedder
-) -> None:
+def test_precomputed_vector_gives_the_same_prediction(default_classifier: TicketClassifier, embedder: Embedder) -> None:
     text = "Where can I download my receipt?"
     assert default_classifier.predict(text, embedder.embed_query(text)) == default_classifier.predict(text)
 
