@@ -13,8 +13,8 @@ from rich.table import Table
 
 from core.clickhouse import open_clickhouse
 from core.settings import get_settings
-from faq_mining.ticket_import import TICKET_FIELDS, parse_field_map, read_ticket_rows
-from faq_mining.ticket_source import ImportReport, TicketSource
+from faq_mining.ticket_import import TICKET_FIELDS, ImportReport, parse_field_map, read_ticket_rows
+from faq_mining.ticket_source import TicketSource
 
 app = typer.Typer(help="Resolved tickets in ClickHouse, the FAQ miner's source.", no_args_is_help=True)
 
@@ -64,6 +64,8 @@ def _print_report(file: Path, report: ImportReport) -> None:
         f"{file}: read {report.rows_read}, imported {report.imported}, rejected {report.rejected}"
         f" in {report.seconds:.2f} s"
     )
+    if report.duplicate_rows:
+        typer.echo(f"{report.duplicate_rows} rows repeated an id of the same batch; the later row was kept")
     if report.rejected_by_reason:
         table = Table("rejected", "reason")
         for reason, count in report.rejected_by_reason.items():

@@ -3,7 +3,7 @@
 An export names its columns its own way; `--map field=column` says which column feeds which of Doxa's
 fields (`closed_at=resolved_date`), and unmapped fields are read from the column of the same name.
 Files are read line by line, so a multi-gigabyte export never sits in memory; the byte count read so
-far is reported through a callback for progress bars.
+far is reported through a callback for progress bars. `ImportReport` is what an import tells its caller.
 
 Example:
     >>> mapping = parse_field_map(["body=description", "closurenotes=resolution"])
@@ -22,14 +22,43 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from core.errors import InvalidInputError
 
 TICKET_FIELDS = ("id", "subject", "body", "closurenotes", "category", "subcategory1", "status", "closed_at")
 REQUIRED_FIELDS = ("id", "body", "status", "closed_at")
 SUPPORTED_SUFFIXES = (".jsonl", ".ndjson", ".csv")
 
+MAX_REJECTED_EXAMPLES = 20
 # Epoch values at or above this are milliseconds: 1e11 seconds would be the year 5138.
 _EPOCH_MILLISECONDS_FROM = 100_000_000_000
+
+
+class RejectedRow(BaseModel):
+    """A row that was not imported, and why."""
+
+    line: int
+    reason: str
+
+
+class ImportReport(BaseModel):
+    """What an import did: rows read, imported, rejected (counted by reason, first few with line numbers)."""
+
+    rows_read: int = 0
+    imported: int = 0
+    duplicate_rows: int = Field(default=0, description="Rows whose id came again later in the same batch.")
+    rejected: int = 0
+    rejected_by_reason: dict[str, int] = Field(default_factory=dict)
+    rejected_examples: list[RejectedRow] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    def reject(self, line: int, reason: str) -> None:
+        """Count a rejected row under its reason; keep the first few as examples."""
+        self.rejected += 1
+        self.rejected_by_reason[reason] = self.rejected_by_reason.get(reason, 0) + 1
+        if len(self.rejected_examples) < MAX_REJECTED_EXAMPLES:
+            self.rejected_examples.append(RejectedRow(line=line, reason=reason))
 
 
 @dataclass(frozen=True)

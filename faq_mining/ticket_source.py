@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,12 +30,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from core.clickhouse import ClickHouse
 from core.errors import ConfigurationError, InvalidInputError
-from faq_mining.ticket_import import TICKET_FIELDS, SourceRow, parse_closed_at
+from faq_mining.ticket_import import TICKET_FIELDS, ImportReport, SourceRow, parse_closed_at
 
 DEFAULT_STATUSES = ("Closed", "Resolved")
 IMPORT_BATCH_ROWS = 5_000
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_MAX_EXAMPLES = 20
 # Microseconds, like Python's datetime and PostgreSQL's timestamptz, so cursors round-trip exactly.
 _TIME = "DateTime64(6, 'UTC')"
 
@@ -102,24 +100,6 @@ class ResolvedTicket(BaseModel):
         return Cursor(self.closed_at, self.id)
 
 
-class RejectedRow(BaseModel):
-    """A row that was not imported, and why."""
-
-    line: int
-    reason: str
-
-
-class ImportReport(BaseModel):
-    """What an import did: rows read, imported, rejected (counted by reason, first few with line numbers)."""
-
-    rows_read: int = 0
-    imported: int = 0
-    rejected: int = 0
-    rejected_by_reason: dict[str, int] = Field(default_factory=dict)
-    rejected_examples: list[RejectedRow] = Field(default_factory=list)
-    seconds: float = 0.0
-
-
 class TicketPage(BaseModel):
     """One page of resolved tickets in (closed_at, id) order."""
 
@@ -164,6 +144,11 @@ class TicketSource:
         self.min_body_chars = min_body_chars
         self.min_closure_notes_chars = min_closure_notes_chars
 
+    @property
+    def name(self) -> str:
+        """A stable name for this source, e.g. for its mining watermark: `clickhouse:ticketing.tickets`."""
+        return f"clickhouse:{self.table}"
+
     def ensure_schema(self) -> None:
         """Create the database and table if they do not exist."""
         self.clickhouse.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
@@ -179,7 +164,6 @@ class TicketSource:
         """
         started = time.perf_counter()
         report = ImportReport()
-        reasons: Counter[str] = Counter()
         batch: dict[str, ResolvedTicket] = {}
         for ordinal, row in enumerate(rows, start=1):
             line, values = (row.line, row.values) if isinstance(row, SourceRow) else (ordinal, row)
@@ -187,18 +171,16 @@ class TicketSource:
             try:
                 ticket = _validate(values)
             except InvalidInputError as exc:
-                report.rejected += 1
-                reasons[str(exc)] += 1
-                if len(report.rejected_examples) < _MAX_EXAMPLES:
-                    report.rejected_examples.append(RejectedRow(line=line, reason=str(exc)))
+                report.reject(line, str(exc))
                 continue
-            batch.pop(ticket.id, None)
+            if batch.pop(ticket.id, None) is not None:
+                report.duplicate_rows += 1
             batch[ticket.id] = ticket
             if len(batch) >= IMPORT_BATCH_ROWS:
                 report.imported += self._insert(list(batch.values()))
                 batch.clear()
         report.imported += self._insert(list(batch.values()))
-        report.rejected_by_reason = dict(reasons.most_common())
+        report.rejected_by_reason = dict(sorted(report.rejected_by_reason.items(), key=lambda item: -item[1]))
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

@@ -66,11 +66,12 @@ def test_reimport_replaces_rows_instead_of_duplicating(source: TicketSource) -> 
     edited = [t for p in source.iter_resolved(None, None, 10) for t in p.tickets if t.id == "2"]
     assert edited[0].body == "edited problem"
     assert sum(c.tickets for c in source.count_by_status()) == 5
+    assert source.name == f"clickhouse:{source.database}.tickets"
 
 
 def test_duplicate_ids_in_one_batch_keep_the_last_row(source: TicketSource) -> None:
     report = source.import_rows([ticket(7, NOW, body="first"), ticket(7, NOW, body="second")])
-    assert report.rows_read == 2
+    assert (report.rows_read, report.imported, report.duplicate_rows) == (2, 1, 1)
     page = source.fetch_resolved(None, None, 10)
     assert [(t.id, t.body) for t in page.tickets] == [("7", "second")]
 
