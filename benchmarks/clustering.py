@@ -12,9 +12,11 @@ Closure-note variants, because StackFAQ's own setting is generous:
   writing their own notes for one problem;
 - `body_only`: no closure notes.
 
-Scale: 10,000 synthetic 384-d vectors (1,000 problems of ~10 tickets) in two regimes: distinct
-problems (many small neighbour components) and one product whose tickets all look alike (a single
-component, the worst case). Each runs in a fresh process so its peak memory can be read.
+Scale: 10,000 synthetic 384-d vectors (1,000 problems of ~10 tickets) in three regimes: distinct
+problems (many small neighbour components); one product whose problems resemble each other (a single
+neighbour component, the worst case for time and memory); and tickets so alike that every pair is
+within the threshold (50 million neighbour pairs). Each runs in a fresh process so its peak memory
+can be read.
 
 Usage: python benchmarks/clustering.py [--threshold 0.44] [--skip-scale] [--json]
 Vectors are cached under benchmarks/out/ (keyed by model and texts), so reruns take seconds.
@@ -145,7 +147,7 @@ def scale_runs(threshold: float) -> dict[str, Any]:
     """Both 10k regimes, each in a fresh process."""
     context = multiprocessing.get_context("spawn")
     results = {}
-    for name, shared_weight in (("distinct_problems", 0.0), ("one_component", 1.3)):
+    for name, shared_weight in (("distinct_problems", 0.0), ("one_component", 1.3), ("all_alike", 10.0)):
         with context.Pool(1) as pool:
             results[name] = pool.apply(_time_synthetic, (shared_weight, threshold))
     return results

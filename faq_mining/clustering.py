@@ -11,7 +11,8 @@ blocked matrix product: O(n^2 * d) flops, O(block * n) memory. Single, complete 
 never merge across components below the threshold (every pair between two components is farther than
 it, so any mix of such pairs is too), so clustering each component on its own gives exactly the same
 groups as clustering the batch. The per-component cost is O(m^2) time and memory for a component of
-m tickets; a 10,000-ticket batch of many distinct problems takes seconds on two cores.
+m tickets. On two cores a 10,000-ticket batch takes about 2 s when it holds many distinct problems,
+and about 7 s and 930 MiB when all of it is one component (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ Linkage = Literal["complete", "average", "single"]
 # body + closure notes: 126 groups, purity 0.984, 2.4% of threads split. 0.40 splits 5.6% of the
 # threads; 0.48 lets purity fall to 0.968.
 DEFAULT_DISTANCE_THRESHOLD = 0.44
-_BLOCK_ROWS = 1024
+_BLOCK_ROWS = 512
 # A pair is an edge when its float32 cosine distance is within threshold + this slack, so float
 # rounding never drops a pair that the float64 linkage would count as within the threshold.
 _EDGE_SLACK = 1e-5
@@ -95,23 +96,28 @@ def cluster_tickets(
     return groups
 
 
-def _neighbour_components(unit: npt.NDArray[np.float32], threshold: float) -> tuple[int, npt.NDArray[np.int32]]:
-    """Connected components of the graph linking pairs within `threshold`, built block by block."""
+def _neighbour_components(unit: npt.NDArray[np.float32], threshold: float) -> tuple[int, npt.NDArray[np.intp]]:
+    """Connected components of the graph linking pairs within `threshold`, merged block by block.
+
+    Only one block's edges exist at a time, and each block is reduced to edges between the components
+    found so far, so even a batch of near-identical tickets (n^2 / 2 edges) stays within O(block * n).
+    """
     count = unit.shape[0]
     min_similarity = 1.0 - threshold - _EDGE_SLACK
-    sources: list[npt.NDArray[np.int64]] = []
-    targets: list[npt.NDArray[np.int64]] = []
+    component_of = np.arange(count)
     for start in range(0, count, _BLOCK_ROWS):
         similarities = unit[start : start + _BLOCK_ROWS] @ unit.T
         rows, cols = np.nonzero(similarities >= min_similarity)
-        upper = cols > rows + start
-        sources.append(rows[upper] + start)
-        targets.append(cols[upper])
-    row_index = np.concatenate(sources)
-    col_index = np.concatenate(targets)
-    graph = coo_matrix((np.ones(row_index.shape[0], dtype=np.int8), (row_index, col_index)), shape=(count, count))
-    component_count, labels = connected_components(graph, directed=False)
-    return int(component_count), labels.astype(np.int32)
+        left, right = component_of[rows + start], component_of[cols]
+        joining = left != right
+        if not joining.any():
+            continue
+        edges = np.ones(int(joining.sum()), dtype=np.int8)
+        graph = coo_matrix((edges, (left[joining], right[joining])), shape=(count, count))
+        _, merged = connected_components(graph, directed=False)
+        component_of = merged[component_of]
+    labels, compact = np.unique(component_of, return_inverse=True)
+    return int(labels.shape[0]), compact
 
 
 def _members_by_label(labels: npt.NDArray[np.integer], label_count: int) -> list[npt.NDArray[np.intp]]:
