@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from core import clickhouse as clickhouse_module
 from core.clickhouse import ClickHouse, open_clickhouse
 from core.database import Database
 from core.errors import ConfigurationError, ConflictError, InvalidInputError
@@ -21,14 +21,17 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def chdb_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """DOXA_HOME of the session's one chdb engine (chdb allows one data path per process)."""
-    return tmp_path_factory.getbasetemp() / "chdb_home"
+def chdb_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings on the session's one chdb engine: chdb allows one data path per process, so an engine
+    that another test already opened (e.g. through Services) is reused rather than refused."""
+    opened = clickhouse_module._chdb_instance
+    home = opened.path.parent if opened is not None else tmp_path_factory.getbasetemp() / "chdb_home"
+    return Settings(home=home, clickhouse_url=None, mistral_api_key=None)
 
 
 @pytest.fixture(scope="session")
-def clickhouse(chdb_home: Path) -> ClickHouse:
-    return open_clickhouse(Settings(home=chdb_home, clickhouse_url=None, mistral_api_key=None))
+def clickhouse(chdb_settings: Settings) -> ClickHouse:
+    return open_clickhouse(chdb_settings)
 
 
 @pytest.fixture
