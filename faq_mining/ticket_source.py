@@ -157,10 +157,11 @@ class TicketSource:
     def import_rows(self, rows: Iterable[SourceRow | Mapping[str, Any]]) -> ImportReport:
         """Validate rows and insert the valid ones; invalid rows are counted with a reason, never inserted.
 
-        Rows are inserted in batches of IMPORT_BATCH_ROWS, one INSERT each, and one INSERT into this
-        unpartitioned table is atomic: a batch lands whole or not at all. An interrupted import therefore
-        leaves whole batches behind, and running it again is safe because a re-imported id replaces the
-        earlier row. Within a batch the last row of an id wins.
+        Rows are inserted in batches of IMPORT_BATCH_ROWS, one INSERT each. A batch is far below
+        ClickHouse's max_insert_block_size (about a million rows) and the table is unpartitioned, so each
+        batch is written as one block, atomically: it lands whole or not at all. An interrupted import
+        therefore leaves whole batches behind, and running it again is safe because a re-imported id
+        replaces the earlier row. Within a batch the last row of an id wins.
         """
         started = time.perf_counter()
         report = ImportReport()
