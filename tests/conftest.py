@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from core.clickhouse import ClickHouse, open_clickhouse
 from core.database import Database
 from core.embeddings import Embedder, PostgresEmbeddingCache
 from core.services import Services
@@ -60,11 +61,24 @@ def embedder() -> Embedder:
     return model
 
 
+@pytest.fixture(scope="session")
+def chdb_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose DOXA_HOME holds the session's one chdb engine (chdb allows one data path per process)."""
+    return Settings(home=tmp_path_factory.mktemp("chdb_home"), clickhouse_url=None, mistral_api_key=None)
+
+
+@pytest.fixture(scope="session")
+def clickhouse(chdb_settings: Settings) -> ClickHouse:
+    """The session's embedded ClickHouse; tests isolate themselves with their own database names."""
+    return open_clickhouse(chdb_settings)
+
+
 @pytest.fixture
-def services(settings: Settings, db: Database, embedder: Embedder) -> Iterator[Services]:
-    """Services on the test's database, sharing the session's loaded model."""
+def services(settings: Settings, db: Database, embedder: Embedder, clickhouse: ClickHouse) -> Iterator[Services]:
+    """Services on the test's database, sharing the session's loaded model and ClickHouse engine."""
     svc = Services(settings, db)
     svc.embedder = embedder.with_cache(PostgresEmbeddingCache(db))
+    svc.__dict__["clickhouse"] = clickhouse  # fills the cached_property
     yield svc
 
 

@@ -13,21 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import tickets as tickets_cli
-from core import clickhouse as clickhouse_module
 from core.clickhouse import ClickHouse, open_clickhouse
 from core.errors import InvalidInputError
 from core.settings import Settings
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="session")
-def chdb_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings on the session's one chdb engine: chdb allows one data path per process, so an engine
-    that another test already opened (e.g. through Services) is reused rather than refused."""
-    opened = clickhouse_module._chdb_instance
-    home = opened.path.parent if opened is not None else tmp_path_factory.getbasetemp() / "chdb_home"
-    return Settings(home=home, clickhouse_url=None, mistral_api_key=None)
 
 
 @pytest.fixture

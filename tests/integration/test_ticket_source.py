@@ -9,29 +9,13 @@ from typing import Any
 
 import pytest
 
-from core import clickhouse as clickhouse_module
-from core.clickhouse import ClickHouse, open_clickhouse
+from core.clickhouse import ClickHouse
 from core.database import Database
 from core.errors import ConfigurationError, ConflictError, InvalidInputError
-from core.settings import Settings
 from faq_mining.ticket_source import Cursor, TicketSource
 from faq_mining.watermark import WatermarkStore, mining_window
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def chdb_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings on the session's one chdb engine: chdb allows one data path per process, so an engine
-    that another test already opened (e.g. through Services) is reused rather than refused."""
-    opened = clickhouse_module._chdb_instance
-    home = opened.path.parent if opened is not None else tmp_path_factory.getbasetemp() / "chdb_home"
-    return Settings(home=home, clickhouse_url=None, mistral_api_key=None)
-
-
-@pytest.fixture(scope="session")
-def clickhouse(chdb_settings: Settings) -> ClickHouse:
-    return open_clickhouse(chdb_settings)
 
 
 @pytest.fixture
