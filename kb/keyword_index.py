@@ -148,6 +148,10 @@ class KeywordIndex:
             [self._category_code.setdefault(doc.category or "", len(self._category_code)) for doc in documents],
             dtype=np.int32,
         )
+        # The last query's field scores: `retrieve` asks for the top matches, then for the scores of
+        # the dense side's candidates, with the same query; one (key, value) tuple, so threads see
+        # either the old or the new entry, never half of one.
+        self._last: tuple[tuple[str, tuple[str, ...]], tuple[Scores, Scores, Scores, Scores]] | None = None
         self._title = _bm25([tokenize(doc.title) for doc in documents], k1, b)
         self._body = _bm25([tokenize(doc.body) for doc in documents], k1, b)
 
@@ -195,6 +199,15 @@ class KeywordIndex:
 
     def _field_scores(self, query: str, keywords: Sequence[str]) -> tuple[Scores, Scores, Scores, Scores]:
         """Title BM25, body BM25, identifier coverage and keyword coverage of every chunk."""
+        key = (query, tuple(keywords))
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
+        scores = self._compute_field_scores(query, keywords)
+        self._last = (key, scores)
+        return scores
+
+    def _compute_field_scores(self, query: str, keywords: Sequence[str]) -> tuple[Scores, Scores, Scores, Scores]:
         text = " ".join([query, *keywords])
         terms = tokenize(text)
         wanted = identifiers(text)
