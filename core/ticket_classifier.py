@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -217,7 +218,7 @@ class TicketClassifier:
             with np.load(path, allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
             header = json.loads(str(arrays.pop("header")))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise InvalidInputError(f"{path} is not a Doxa classifier model: {exc}") from exc
         if header.get("format") != FORMAT_NAME or header.get("version") != FORMAT_VERSION:
             raise InvalidInputError(f"{path} is not a version-{FORMAT_VERSION} Doxa classifier model")
@@ -226,17 +227,29 @@ class TicketClassifier:
                 f"classifier {path} was fitted on {header['embedding_model']} ({header['embedding_dim']}-d) "
                 f"but the configured model is {embedder.model_name} ({embedder.dimension}-d); refit it"
             )
-        return cls(
-            labels=list(header["labels"]),
-            embedding_coef=arrays.pop("embedding_coef"),
-            text_coef=arrays.pop("text_coef"),
-            intercept=arrays.pop("intercept"),
-            text_features=TextFeatures.from_stored(header["text_features"], arrays),
-            keyword_rules=KeywordRules.from_header(header["labels"], header["keyword_rules"]),
-            embedder=embedder,
-            embedding_weight=float(header["embedding_weight"]),
-            provenance=dict(header.get("provenance", {})),
-        )
+        try:
+            classifier = cls(
+                labels=list(header["labels"]),
+                embedding_coef=arrays.pop("embedding_coef"),
+                text_coef=arrays.pop("text_coef"),
+                intercept=arrays.pop("intercept"),
+                text_features=TextFeatures.from_stored(header["text_features"], arrays),
+                keyword_rules=KeywordRules.from_header(header["labels"], header["keyword_rules"]),
+                embedder=embedder,
+                embedding_weight=float(header["embedding_weight"]),
+                provenance=dict(header.get("provenance", {})),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InvalidInputError(f"{path} is an incomplete Doxa classifier model: {exc}") from exc
+        expected_shapes = {
+            "embedding_coef": (embedder.dimension, len(classifier.labels)),
+            "text_coef": (classifier.text_features.size, len(classifier.labels)),
+            "intercept": (len(classifier.labels),),
+        }
+        for name, shape in expected_shapes.items():
+            if getattr(classifier, name).shape != shape:
+                raise InvalidInputError(f"{path}: {name} has shape {getattr(classifier, name).shape}, not {shape}")
+        return classifier
 
 
 def _check_vectors(vectors: Vectors, rows: int, dimension: int) -> None:

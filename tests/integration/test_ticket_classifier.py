@@ -98,6 +98,18 @@ def test_a_file_that_is_not_a_model_is_refused(embedder: Embedder, tmp_path: Pat
         TicketClassifier.load(path, embedder)
 
 
+def test_a_model_with_missing_arrays_is_refused(
+    default_classifier: TicketClassifier, embedder: Embedder, tmp_path: Path
+) -> None:
+    path = default_classifier.save(tmp_path / "model.npz")
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files if name != "text_coef"}
+    with path.open("wb") as stream:
+        np.savez(stream, **arrays)
+    with pytest.raises(InvalidInputError, match="incomplete"):
+        TicketClassifier.load(path, embedder)
+
+
 def test_fit_refuses_a_single_label_and_mismatched_lengths(embedder: Embedder) -> None:
     with pytest.raises(InvalidInputError, match="two distinct labels"):
         TicketClassifier.fit(["a", "b"], ["x", "x"], embedder)
