@@ -188,6 +188,34 @@ def ranking_metrics(rankings: Sequence[Sequence[str]], queries: Sequence[Labelle
     }
 
 
+def run_queries(
+    retriever: HybridRetriever, queries: Sequence[LabelledQuery], mode: Mode
+) -> tuple[list[list[str]], list[float]]:
+    """Each query's ranked FAQ ids and its latency in ms (the keyword index is built beforehand)."""
+    retriever.keyword_index.current()
+    if mode != "bm25":
+        retriever.embedder.embed_query("warm-up")
+    rankings, latencies = [], []
+    for labelled in queries:
+        started = time.perf_counter()
+        rankings.append(ranked_faq_ids(retriever, labelled.query, mode))
+        latencies.append((time.perf_counter() - started) * 1000)
+    return rankings, latencies
+
+
+def report(
+    mode: Mode, rankings: Sequence[Sequence[str]], latencies: Sequence[float], queries: Sequence[LabelledQuery]
+) -> RetrievalReport:
+    """Metrics of a finished run."""
+    return RetrievalReport(
+        mode=mode,
+        n_queries=len(queries),
+        **ranking_metrics(rankings, queries),
+        latency_p50_ms=round(float(np.percentile(latencies, 50)), 2),
+        latency_p95_ms=round(float(np.percentile(latencies, 95)), 2),
+    )
+
+
 def evaluate_retrieval(
     services: Any,
     faqs: Sequence[FaqItem],
@@ -195,25 +223,13 @@ def evaluate_retrieval(
     mode: Mode = "hybrid",
     progress: Progress | None = None,
 ) -> RetrievalReport:
-    """Index the FAQs, run every in-scope query and measure ranking quality and latency."""
+    """Index the FAQs, run every query that has gold FAQs, measure ranking quality and latency."""
     scored = [q for q in queries if q.gold_ids]
     if not scored:
         raise InvalidInputError("no query has gold_faq_ids to score against")
     with faq_retriever(services, faqs, mode, progress) as retriever:
-        retriever.keyword_index.current()  # build before timing
-        services.embedder.embed_query("warm-up")
-        rankings, latencies = [], []
-        for labelled in scored:
-            started = time.perf_counter()
-            rankings.append(ranked_faq_ids(retriever, labelled.query, mode))
-            latencies.append((time.perf_counter() - started) * 1000)
-    return RetrievalReport(
-        mode=mode,
-        n_queries=len(scored),
-        **ranking_metrics(rankings, scored),
-        latency_p50_ms=round(float(np.percentile(latencies, 50)), 2),
-        latency_p95_ms=round(float(np.percentile(latencies, 95)), 2),
-    )
+        rankings, latencies = run_queries(retriever, scored, mode)
+    return report(mode, rankings, latencies, scored)
 
 
 @dataclass(frozen=True)
