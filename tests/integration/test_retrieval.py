@@ -114,7 +114,7 @@ def test_keywords_boost_matching_passages(retriever: HybridRetriever) -> None:
         return next(r for r in context["results"] if r["metadata"]["section"] == "Billing > Invoices")
 
     plain = invoices(retriever.retrieve("when do I pay", score_threshold=0.0, top_k=10))
-    boosted = invoices(retriever.retrieve("when do I pay", "invoices, monthly", score_threshold=0.0, top_k=10))
+    boosted = invoices(retriever.retrieve("when do I pay", "invoices, month", score_threshold=0.0, top_k=10))
     assert boosted["signals"]["keyword_coverage"] == 1.0
     assert boosted["fused_score"] >= plain["fused_score"] + FusionWeights().keyword_list_weight
     assert boosted["metadata"]["rank"] == 1

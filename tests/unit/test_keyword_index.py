@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kb.keyword_index import CachedKeywordIndex, KeywordDocument, KeywordIndex, identifiers, tokenize
 
 DOCS = [
@@ -20,10 +22,11 @@ def test_tokenize_folds_case_and_accents_and_drops_stop_words() -> None:
 def test_tokenize_keeps_identifiers_whole_and_indexes_their_parts() -> None:
     terms = tokenize("Got ERR_CONNECTION_REFUSED with Tor 13.5.2 and code 0x80070005")
     assert {"err_connection_refused", "13.5.2", "0x80070005"} <= set(terms)
-    assert "err" in terms and "refus" in terms  # parts, stemmed
+    assert "err" in terms and "13" in terms  # parts (words among them are stemmed when PyStemmer is there)
 
 
 def test_tokenize_stems_english_and_french() -> None:
+    pytest.importorskip("Stemmer")
     assert tokenize("connecting connected") == ["connect", "connect"]
     assert tokenize("les serveurs sont connectés") == tokenize("le serveur est connecté")
 
