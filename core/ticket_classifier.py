@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import zipfile
@@ -34,7 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from core.embeddings import Embedder, Vectors
 from core.errors import EmbeddingModelMismatch, InvalidInputError
 from core.settings import Settings
-from core.taxonomy import Taxonomy, default_taxonomy
+from core.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from core.ticket_text_features import KeywordRules, TextFeatures
 
 log = logging.getLogger(__name__)
@@ -266,9 +267,20 @@ def default_model_path(settings: Settings) -> Path:
 
 
 def load_or_fit_default(settings: Settings, embedder: Embedder) -> TicketClassifier:
-    """The user's fitted model under DOXA_HOME if there is one, else one fitted on the default taxonomy."""
+    """The user's fitted model under DOXA_HOME if there is one, else one fitted on the taxonomy.
+
+    The taxonomy is DOXA_TAXONOMY_PATH or the built-in default; its fitted model is cached under
+    DOXA_HOME, keyed by the taxonomy's content and the embedding model, so later starts only load it.
+    """
     path = default_model_path(settings)
     if path.is_file():
         return TicketClassifier.load(path, embedder)
-    log.info("no classifier at %s: fitting one on the default taxonomy", path)
-    return TicketClassifier.from_taxonomy(default_taxonomy(), embedder)
+    taxonomy = load_taxonomy(settings.taxonomy_path) if settings.taxonomy_path else default_taxonomy()
+    fingerprint = hashlib.sha256(f"{embedder.model_name}\n{taxonomy.model_dump_json()}".encode()).hexdigest()[:16]
+    cached = settings.state_dir("classifier") / f"taxonomy-{fingerprint}.npz"
+    if cached.is_file():
+        return TicketClassifier.load(cached, embedder)
+    log.info("no classifier at %s: fitting one on the taxonomy %r", path, taxonomy.name)
+    classifier = TicketClassifier.from_taxonomy(taxonomy, embedder)
+    classifier.save(cached)
+    return classifier
