@@ -273,26 +273,43 @@ class CachedKeywordIndex:
         self._index: KeywordIndex | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
+        self._rebuilding = False
         self.builds = 0
 
     def current(self) -> KeywordIndex:
-        """The index for the source's current revision (built on first use)."""
+        """The index for the source's current revision.
+
+        The first build blocks every caller; later rebuilds run in the one caller that saw the new
+        revision, while the others keep answering from the previous index until it is ready.
+        """
         with self._lock:
             now = self._clock()
-            if self._index is not None and now - self._checked_at < self.revision_check_s:
-                return self._index
+            stale = self._index
+            if stale is not None and (self._rebuilding or now - self._checked_at < self.revision_check_s):
+                return stale
             self._checked_at = now
-            if self._index is None or self.source.revision() != self._index.revision:
-                started = time.perf_counter()
-                revision, documents = self.source.keyword_documents()
-                self._index = KeywordIndex.build(documents, revision=revision)
-                self.builds += 1
-                log.info(
-                    "built keyword index",
-                    extra={
-                        "chunks": len(documents),
-                        "revision": revision,
-                        "seconds": round(time.perf_counter() - started, 3),
-                    },
-                )
-            return self._index
+            if stale is not None and self.source.revision() == stale.revision:
+                return stale
+            if stale is None:
+                self._index = self._build()
+                return self._index
+            self._rebuilding = True
+        try:
+            fresh = self._build()
+        finally:
+            with self._lock:
+                self._rebuilding = False
+        with self._lock:
+            self._index = fresh
+        return fresh
+
+    def _build(self) -> KeywordIndex:
+        started = time.perf_counter()
+        revision, documents = self.source.keyword_documents()
+        index = KeywordIndex.build(documents, revision=revision)
+        self.builds += 1
+        log.info(
+            "built keyword index",
+            extra={"chunks": len(documents), "revision": revision, "seconds": round(time.perf_counter() - started, 3)},
+        )
+        return index

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from kb.keyword_index import CachedKeywordIndex, KeywordDocument, KeywordIndex, identifiers, tokenize
@@ -101,3 +103,27 @@ def test_cached_index_rebuilds_only_when_the_revision_changes() -> None:
     rebuilt = cached.current()
     assert rebuilt is not first and rebuilt.revision == 2 and cached.builds == 2
     assert rebuilt.search("parcels", limit=1)[0].chunk_id == "c5"
+
+
+def test_callers_keep_the_previous_index_while_one_rebuilds() -> None:
+    source = FakeSource()
+    cached = CachedKeywordIndex(source, revision_check_s=0)
+    previous = cached.current()
+    entered, release = threading.Event(), threading.Event()
+    read_documents = source.keyword_documents
+
+    def slow_read() -> tuple[int, list[KeywordDocument]]:
+        entered.set()
+        release.wait(5)
+        return read_documents()
+
+    source.keyword_documents = slow_read  # type: ignore[method-assign]
+    source.revision_number = 2
+    rebuilt: list[KeywordIndex] = []
+    worker = threading.Thread(target=lambda: rebuilt.append(cached.current()))
+    worker.start()
+    assert entered.wait(5)
+    assert cached.current() is previous  # not blocked behind the rebuild
+    release.set()
+    worker.join(5)
+    assert rebuilt[0].revision == 2 and cached.current() is rebuilt[0]
