@@ -144,8 +144,24 @@ def bench_backend(
             i = next_query()
             retriever.retrieve(queries[i], category=CATEGORIES[i % len(CATEGORIES)], query_vector=query_vectors[i])
 
+        store, keyword_index, passages = retriever.vector_store, retriever.keyword_index, retriever.passages
+        top_ids = [h.id for h in store.search(query_vectors[0], 5)]
+
+        def dense_search() -> None:
+            store.search(query_vectors[next_query()], retriever.dense_candidates)
+
+        def keyword_search() -> None:
+            keyword_index.current().search(queries[next_query()], limit=retriever.keyword_candidates)
+
+        def fetch_passages() -> None:
+            passages.passages(top_ids)
+
         n = len(queries)
         rows = [
+            ("part: vector store search, top 50", timed(dense_search, n)),
+            ("part: BM25 search (title + body + exact matches), top 50", timed(keyword_search, n)),
+            ("part: fetch 5 passages (kb_chunk)", timed(fetch_passages, n)),
+            ("part: embed the query", timed(lambda: embedder.embed_query(queries[next_query()]), n)),
             ("hybrid, precomputed query vector", timed(no_embedding, n)),
             ("hybrid, query embedded", timed(with_embedding, n)),
             ("hybrid + category filter, precomputed vector", timed(with_category, n)),
