@@ -6,6 +6,7 @@ for a second path is an error rather than a silent switch.
 
 from __future__ import annotations
 
+import atexit
 import json
 import threading
 from collections.abc import Sequence
@@ -39,8 +40,15 @@ class ChdbClickHouse:
         from chdb import session
 
         self.path = path
-        self._session = session.Session(str(path))
+        self._session: Any = session.Session(str(path))
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Shut the engine down (idempotent)."""
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
 
     def command(self, statement: str) -> None:
         """Run a statement that returns nothing."""
@@ -107,6 +115,9 @@ def open_clickhouse(settings: Settings) -> ClickHouse:
     with _chdb_lock:
         if _chdb_instance is None:
             _chdb_instance = ChdbClickHouse(path)
+            # Left to interpreter teardown, chdb's shutdown can crash the process after a query ran
+            # on a worker thread; closing it explicitly at exit avoids that.
+            atexit.register(_chdb_instance.close)
         elif _chdb_instance.path != path:
             raise ConfigurationError(
                 f"chdb is already open on {_chdb_instance.path}; one process can use one chdb data path"
