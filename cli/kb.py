@@ -6,8 +6,7 @@ import typer
 
 from cli import kb_ingest, kb_search
 
-app = typer.Typer(help="Knowledge base: ingest help-centre documents, search them, show status.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Knowledge base: ingest help-centre documents, search them, show status.", no_args_is_help=True)
 app.command("ingest")(kb_ingest.ingest)
 app.command("status")(kb_ingest.status)
 app.command("search")(kb_search.search)
