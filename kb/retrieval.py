@@ -168,12 +168,11 @@ class HybridRetriever:
             raise ValueError(f"top_k must be positive, got {top_k}")
         extra_terms = _keyword_list(keywords)
         ranked, revision = self.rank(query, extra_terms, category, query_vector=query_vector)
-        kept = [c for c in ranked if _shown(c.signals.cosine) >= score_threshold][:top_k]
+        # A few spares, in case a vector outlived its kb_chunk row (an ingest in progress, a failed write).
+        kept = [c for c in ranked if _shown(c.signals.cosine) >= score_threshold][: top_k + 5]
         found = self.passages.passages([c.chunk_id for c in kept])
-        results = [
-            _result(candidate, found[candidate.chunk_id], rank)
-            for rank, candidate in enumerate((c for c in kept if c.chunk_id in found), start=1)
-        ]
+        kept = [c for c in kept if c.chunk_id in found][:top_k]
+        results = [_result(candidate, found[candidate.chunk_id], rank) for rank, candidate in enumerate(kept, start=1)]
         similarities = [r["similarity_score"] for r in results]
         best = max(similarities, default=0.0)
         metadata: RetrievalMetadata = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from core.services import Services
 from kb.fusion import FusionWeights
 from kb.ingest import KnowledgeBaseIngestor
 from kb.retrieval import HybridRetriever, KbContext, RetrievedPassage, retrieve_kb_context
+from kb.vector_store.base import VectorPoint
 
 pytestmark = pytest.mark.slow
 
@@ -149,3 +151,12 @@ def test_pgvector_back_end_filters_by_category(services: Services, tmp_path: Pat
     results = retriever.retrieve("error 0x80070005", category="windows", score_threshold=0.0)["results"]
     assert results[0]["metadata"]["section"] == "Windows update errors > Access denied"
     assert {r["metadata"]["category"] for r in results} == {"windows"}
+
+
+def test_vector_without_a_chunk_row_is_skipped(retriever: HybridRetriever, services: Services) -> None:
+    query = "How long do refunds take?"
+    orphan = VectorPoint(str(uuid.uuid4()), services.embedder.embed_query(query), {"category": "billing"})
+    retriever.vector_store.upsert([orphan])
+    results = retriever.retrieve(query, top_k=2, score_threshold=0.0)["results"]
+    assert len(results) == 2
+    assert orphan.id not in {r["metadata"]["chunk_id"] for r in results}
