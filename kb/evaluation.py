@@ -21,11 +21,13 @@ import numpy as np
 
 from core.embeddings import Vectors
 from core.errors import InvalidInputError
+from core.services import Services
 from kb.fusion import FusionWeights
 from kb.keyword_index import CachedKeywordIndex
 from kb.passages import InMemoryPassages, Passage
 from kb.retrieval import HybridRetriever, embedded_text
 from kb.vector_store.base import VectorPoint
+from kb.vector_store.factory import open_vector_store
 
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
@@ -133,11 +135,9 @@ def faq_passages(faqs: Sequence[FaqItem]) -> list[Passage]:
 
 @contextmanager
 def faq_retriever(
-    services: Any, faqs: Sequence[FaqItem], mode: Mode = "hybrid", progress: Progress | None = None
+    services: Services, faqs: Sequence[FaqItem], mode: Mode = "hybrid", progress: Progress | None = None
 ) -> Iterator[HybridRetriever]:
     """A retriever over the FAQs in a temporary vector-store collection, dropped on exit."""
-    from kb.vector_store.factory import open_vector_store
-
     passages = faq_passages(faqs)
     store = open_vector_store(services, f"eval_{uuid.uuid4().hex[:12]}")
     try:
@@ -217,7 +217,7 @@ def report(
 
 
 def evaluate_retrieval(
-    services: Any,
+    services: Services,
     faqs: Sequence[FaqItem],
     queries: Sequence[LabelledQuery],
     mode: Mode = "hybrid",
@@ -245,7 +245,7 @@ class ConfidencePoint:
 
 
 def evaluate_confidence(
-    services: Any, faqs: Sequence[FaqItem], queries: Sequence[LabelledQuery], thresholds: Sequence[float]
+    services: Services, faqs: Sequence[FaqItem], queries: Sequence[LabelledQuery], thresholds: Sequence[float]
 ) -> list[ConfidencePoint]:
     """Precision and coverage of `kb_confident` (best cosine >= threshold) at each threshold."""
     best_cosine, top1_correct, top5_correct = [], [], []

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import numpy as np
 
 from core.embeddings import Embedder, Vectors
+from core.services import Services
 from kb.fusion import CandidateSignals, FusedCandidate, FusionWeights, fuse
 from kb.keyword_index import CachedKeywordIndex, KeywordMatch
 from kb.passages import Passage, PassageSource, PostgresPassages
 from kb.vector_store.base import SearchFilter, VectorStore
+from kb.vector_store.factory import open_vector_store
 
 log = logging.getLogger(__name__)
 
@@ -127,15 +129,13 @@ class HybridRetriever:
     @classmethod
     def from_services(
         cls,
-        services: Any,
+        services: Services,
         collection: str | None = None,
         *,
         weights: FusionWeights | None = None,
         revision_check_s: float = 1.0,
     ) -> HybridRetriever:
         """The retriever over the configured vector store and the kb_chunk table."""
-        from kb.vector_store.factory import open_vector_store
-
         passages = PostgresPassages(services.db, services.settings.embedding_model)
         return cls(
             services.embedder,
