@@ -43,7 +43,10 @@ class Settings(BaseSettings):
 
     # --- Vector store ----------------------------------------------------------------------------
     vector_backend: Literal["qdrant", "pgvector"] = Field(
-        default="qdrant", description="Where knowledge-base chunk vectors live."
+        default="pgvector",
+        description="Where knowledge-base chunk vectors live. pgvector (HNSW, in the same Postgres) is the "
+        "embedded default: Qdrant's local mode lets only one process open its folder and scans every vector; "
+        "use qdrant with a Qdrant server (DOXA_QDRANT_URL).",
     )
     qdrant_url: str | None = Field(
         default=None, description="Qdrant server URL. Unset: Qdrant's local mode under DOXA_HOME/qdrant."
