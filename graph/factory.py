@@ -7,6 +7,7 @@ from core.outbox import Outbox
 from core.services import Services
 from core.ticket_store import TicketStore
 from graph.ticket_service import TicketService
+from kb.repository import KnowledgeBaseRepository
 from kb.retrieval import HybridRetriever
 from nodes.context import TicketContext
 from nodes.policy import TicketPolicy
@@ -24,6 +25,7 @@ def ticket_context(services: Services) -> TicketContext:
         retriever=HybridRetriever.from_services(services),
         classifier=classifier,
         categories=list(classifier.labels),
+        sections=KnowledgeBaseRepository(services.db),
         outbox=Outbox(services.db),
         tickets=TicketStore(services.db),
         policy=TicketPolicy.from_settings(settings),

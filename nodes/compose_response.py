@@ -34,7 +34,9 @@ def sources_block(solution: Solution, language: email_text.Language) -> str:
     """The citation list that ends every answer."""
     lines = [email_text.SOURCES[language]]
     for citation in solution.citations:
-        where = f" > {citation.section}" if citation.section and citation.section != citation.title else ""
+        # Section paths start with the document title ("Title > Section"); print the title once.
+        section = citation.section.removeprefix(citation.title).removeprefix(" > ")
+        where = f" > {section}" if section else ""
         lines.append(f"- {citation.title}{where} ({citation.source})")
     return "\n".join(lines) if solution.citations else ""
 

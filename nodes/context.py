@@ -44,6 +44,23 @@ class KnowledgeRetriever(Protocol):
         ...
 
 
+class SectionText(Protocol):
+    """A whole KB section (the parent of a retrieved chunk)."""
+
+    @property
+    def text(self) -> str:
+        """The section's full text."""
+        ...
+
+
+class SectionSource(Protocol):
+    """Looks up the section a chunk belongs to."""
+
+    def fetch_section(self, section_id: str) -> SectionText | None:
+        """The section, or None when it no longer exists."""
+        ...
+
+
 class CategoryPrediction(Protocol):
     """A predicted category with its probability and the runners-up."""
 
@@ -82,6 +99,9 @@ class TicketContext:
     retriever: KnowledgeRetriever = field(metadata={"description": "Knowledge-base search (documents and FAQs)."})
     classifier: CategoryClassifier = field(metadata={"description": "Offline category classifier."})
     categories: Sequence[str] = field(metadata={"description": "Category names of the taxonomy."})
+    sections: SectionSource | None = field(
+        default=None, metadata={"description": "Whole sections, so an answer can show its passage in context."}
+    )
     outbox: Outbox = field(metadata={"description": "Where e-mails to customers and teams are queued."})
     tickets: TicketStore = field(metadata={"description": "Escalation records and knowledge gaps."})
     policy: TicketPolicy = field(

@@ -7,9 +7,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.context import TicketContext, context_of
+from nodes.context import SectionSource, TicketContext, context_of
 from state.agents import AnswerSource, Citation, Solution
 from state.ticket import TicketState
+
+# A section up to this long is shown whole; a longer one is answered with the retrieved passage alone.
+SECTION_ANSWER_CHARS = 1500
 
 
 def solution_from_retrieval(
@@ -71,4 +74,19 @@ def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[s
     solution = solution_from_retrieval(
         retrieved, exclude=shown, top_k=policy.top_k, kb_confidence_threshold=policy.kb_confidence_threshold
     )
+    section = whole_section(context_of(runtime).sections, solution)
+    if section:
+        solution = solution.model_copy(update={"solution_text": section})
     return {"solution": solution, "path": ["find_solution"]}
+
+
+def whole_section(sections: SectionSource | None, solution: Solution) -> str | None:
+    """The top passage's whole section when it is short enough to answer with (parent-child chunking)."""
+    if sections is None or not solution.results:
+        return None
+    metadata = solution.results[0].get("metadata")
+    section_id = metadata.get("section_id") if isinstance(metadata, dict) else None
+    section = sections.fetch_section(str(section_id)) if section_id else None
+    if section is None or len(section.text) > SECTION_ANSWER_CHARS:
+        return None
+    return section.text

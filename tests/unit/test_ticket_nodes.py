@@ -1,0 +1,128 @@
+from dataclasses import dataclass
+
+import pytest
+
+from nodes.compose_response import sources_block
+from nodes.find_solution import SECTION_ANSWER_CHARS, solution_from_retrieval, whole_section
+from nodes.handle_feedback import decide_on_feedback
+from nodes.plan import choose_path
+from nodes.policy import TicketPolicy
+from state.agents import Citation, Classification, Solution
+from state.ticket import CustomerFeedback
+
+
+@dataclass
+class Section:
+    text: str
+
+
+class Sections:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def fetch_section(self, section_id: str) -> Section | None:
+        return Section(self.text) if section_id == "s1" else None
+
+
+def solution_with_section(section_id: str | None) -> Solution:
+    result = {"chunk_text": "part", "similarity_score": 0.8, "metadata": {"section_id": section_id}}
+    return Solution(results=[result], solution_text="part")
+
+
+def test_short_section_is_shown_whole_long_one_is_not() -> None:
+    assert whole_section(Sections("whole section"), solution_with_section("s1")) == "whole section"
+    assert whole_section(Sections("x" * (SECTION_ANSWER_CHARS + 1)), solution_with_section("s1")) is None
+    assert whole_section(Sections("whole"), solution_with_section("gone")) is None
+    assert whole_section(None, solution_with_section("s1")) is None
+
+
+def test_passages_already_shown_are_skipped_and_confidence_recomputed() -> None:
+    retrieved = {
+        "results": [
+            {"chunk_text": "a", "similarity_score": 0.9, "metadata": {"chunk_id": "a"}},
+            {"chunk_text": "b", "similarity_score": 0.65, "metadata": {"chunk_id": "b"}},
+        ],
+        "metadata": {"kb_confident": True, "kb_limit_reached": True},
+    }
+    solution = solution_from_retrieval(retrieved, exclude={"a"}, top_k=5, kb_confidence_threshold=0.70)
+    assert solution.solution_text == "b"
+    assert solution.confidence == 0.65 and solution.kb_confident is False and solution.kb_limit_reached is True
+
+
+@pytest.mark.parametrize(("similarity", "confident"), [(0.70, True), (0.699999, False)])
+def test_kb_confident_threshold_edge(similarity: float, confident: bool) -> None:
+    retrieved = {"results": [{"chunk_text": "a", "similarity_score": similarity, "metadata": {}}], "metadata": {}}
+    assert (
+        solution_from_retrieval(retrieved, exclude=(), top_k=5, kb_confidence_threshold=0.70).kb_confident is confident
+    )
+
+
+def test_sources_print_the_title_once() -> None:
+    solution = Solution(citations=[Citation(title="Tor", source="a.md", section="Tor > Bridges")])
+    assert sources_block(solution, "en") == "Sources:\n- Tor > Bridges (a.md)"
+
+
+@pytest.mark.parametrize(
+    ("attempt", "satisfied", "comment", "action"),
+    [
+        (1, True, None, "close"),
+        (1, False, "still broken", "retry"),
+        (2, False, "still broken", "escalate"),
+        (1, False, "This is a scam, I will call my lawyer!", "escalate"),
+    ],
+)
+def test_feedback_decisions(attempt: int, satisfied: bool, comment: str | None, action: str) -> None:
+    decision = decide_on_feedback(CustomerFeedback(satisfied=satisfied, comment=comment), attempt, max_attempts=2)
+    assert decision.action == action
+
+
+def classification(category: str, severity: str = "medium") -> Classification:
+    return Classification(
+        primary_category=category,
+        confidence_category=0.9,
+        severity=severity,  # type: ignore[arg-type]
+        confidence_severity=0.8,
+        treatment_type="standard",
+        confidence_treatment=0.8,
+        confidence_skills=0.8,
+    )
+
+
+@pytest.mark.parametrize(
+    ("category", "severity", "confidence", "path"),
+    [
+        ("technique", "medium", 0.30, "kb_retrieval"),
+        ("technique", "medium", 0.2999, "escalation"),
+        ("technique", "critical", 0.99, "escalation"),
+        ("feature_request", "low", 0.99, "feature_queue"),
+    ],
+)
+def test_plan_edges(category: str, severity: str, confidence: float, path: str) -> None:
+    assert choose_path(classification(category, severity), confidence, escalate_below=0.30) == path
+
+
+@pytest.mark.parametrize(("score", "signal"), [(0.85, 1.0), (0.8499, 0.8), (0.70, 0.8), (0.60, 0.5), (0.5999, 0.0)])
+def test_kb_signal_steps(score: float, signal: float) -> None:
+    assert TicketPolicy().kb_signal(score) == signal
+
+
+def test_team_routing() -> None:
+    policy = TicketPolicy(escalation_teams={"facturation": "billing"}, critical_team="on-call")
+    assert policy.team_for("facturation", "high") == "billing"
+    assert policy.team_for("facturation", "critical") == "on-call"
+    assert policy.team_for("unknown", "low") == policy.default_team
+
+
+def test_evaluator_confidence_follows_the_seed_formula() -> None:
+    from nodes.evaluate import combined_confidence
+    from state.agents import QueryAnalysis, Validation
+
+    analysis = QueryAnalysis(summary="s", reformulation="r", keywords=[], reformulation_similarity=0.9)
+    value = combined_confidence(
+        TicketPolicy(),
+        Solution(confidence=0.72),  # KB signal 0.8
+        classification("technique"),  # overall 0.4*0.9 + 0.25*0.8 + 0.2*0.8 + 0.15*0.8 = 0.84
+        Validation(valid=True, confidence=0.9),
+        analysis,  # similarity above 0.85 counts fully
+    )
+    assert value == pytest.approx(0.40 * 0.8 + 0.30 * 0.84 + 0.20 * 0.9 + 0.10 * 1.0)
