@@ -84,7 +84,11 @@ class Settings(BaseSettings):
         default=0.40, ge=0, le=1, description="Passages below this cosine similarity are dropped."
     )
     kb_confidence_threshold: float = Field(
-        default=0.70, ge=0, le=1, description="Cosine similarity at which the KB counts as confident."
+        default=0.50,
+        ge=0,
+        le=1,
+        description="Best cosine similarity at which the KB counts as confident (kb_confident). Measured on "
+        "confidence_dev: 0.50 gives precision 0.991 at coverage 0.907; the seed's 0.70 answers only 39%.",
     )
     max_retrieval_attempts: int = Field(default=3, gt=0, description="Attempts before kb_limit_reached.")
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from core.settings import Settings
 
-# Seed 004: the KB signal is a step function of retrieval confidence.
-DEFAULT_KB_SIGNAL_STEPS: tuple[tuple[float, float], ...] = ((0.85, 1.0), (0.70, 0.8), (0.60, 0.5))
+# Seed 004's KB signal is a step function of retrieval confidence: 1.0 from 0.85, 0.8 from 0.70, 0.5 from 0.60,
+# with kb_confident at 0.70. The steps are kept as offsets from the kb_confident threshold, so moving the
+# threshold (Doxa's measured default is 0.50) moves them with it and "confident" never scores zero.
+KB_SIGNAL_OFFSETS: tuple[tuple[float, float], ...] = ((0.15, 1.0), (0.0, 0.8), (-0.10, 0.5))
 # Seed 004: evaluator confidence = 0.40 KB signal + 0.30 classifier + 0.20 validation + 0.10 reformulation.
 DEFAULT_CONFIDENCE_WEIGHTS = (0.40, 0.30, 0.20, 0.10)
 
@@ -18,7 +20,7 @@ class TicketPolicy:
 
     escalate_below: float = 0.60
     plan_escalate_below: float = 0.30
-    kb_confidence_threshold: float = 0.70
+    kb_confidence_threshold: float = 0.50
     reformulation_min_similarity: float = 0.85
     max_attempts: int = 2
     top_k: int = 5
@@ -27,7 +29,6 @@ class TicketPolicy:
     escalation_teams: dict[str, str] = field(default_factory=dict)
     default_team: str = "tier1-support"
     critical_team: str = "on-call"
-    kb_signal_steps: tuple[tuple[float, float], ...] = DEFAULT_KB_SIGNAL_STEPS
     confidence_weights: tuple[float, float, float, float] = DEFAULT_CONFIDENCE_WEIGHTS
 
     @classmethod
@@ -47,8 +48,12 @@ class TicketPolicy:
         )
 
     def kb_signal(self, kb_score: float) -> float:
-        """The step function of the KB's retrieval confidence (1.0, 0.8, 0.5 or 0)."""
-        return next((signal for floor, signal in self.kb_signal_steps if kb_score >= floor), 0.0)
+        """The step function of the KB's retrieval confidence (1.0, 0.8, 0.5 or 0) around the threshold."""
+        threshold = self.kb_confidence_threshold
+        # Rounded so that a score shown as equal to a step counts as reaching it.
+        return next(
+            (signal for offset, signal in KB_SIGNAL_OFFSETS if round(kb_score - threshold - offset, 9) >= 0), 0.0
+        )
 
     def team_for(self, category: str | None, priority: str | None) -> str:
         """Critical tickets go to the critical team; the rest by category."""

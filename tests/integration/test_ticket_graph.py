@@ -103,7 +103,7 @@ def make_service(services: Services, retriever: CannedRetriever, chat_model: Any
         categories=CATEGORIES,
         outbox=Outbox(services.db),
         tickets=store,
-        policy=TicketPolicy(escalation_teams={"authentification": "identity"}),
+        policy=TicketPolicy(kb_confidence_threshold=0.70, escalation_teams={"authentification": "identity"}),
         llm_backoff_s=0,
     )
     return TicketService(context, TicketService.postgres_checkpointer(store), store)

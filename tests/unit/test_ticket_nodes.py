@@ -102,8 +102,13 @@ def test_plan_edges(category: str, severity: str, confidence: float, path: str) 
 
 
 @pytest.mark.parametrize(("score", "signal"), [(0.85, 1.0), (0.8499, 0.8), (0.70, 0.8), (0.60, 0.5), (0.5999, 0.0)])
-def test_kb_signal_steps(score: float, signal: float) -> None:
-    assert TicketPolicy().kb_signal(score) == signal
+def test_kb_signal_steps_are_the_seeds_at_its_threshold(score: float, signal: float) -> None:
+    assert TicketPolicy(kb_confidence_threshold=0.70).kb_signal(score) == signal
+
+
+@pytest.mark.parametrize(("score", "signal"), [(0.65, 1.0), (0.50, 0.8), (0.4999, 0.5), (0.40, 0.5), (0.3999, 0.0)])
+def test_kb_signal_steps_move_with_the_threshold(score: float, signal: float) -> None:
+    assert TicketPolicy(kb_confidence_threshold=0.50).kb_signal(score) == signal
 
 
 def test_team_routing() -> None:
@@ -119,7 +124,7 @@ def test_evaluator_confidence_follows_the_seed_formula() -> None:
 
     analysis = QueryAnalysis(summary="s", reformulation="r", keywords=[], reformulation_similarity=0.9)
     value = combined_confidence(
-        TicketPolicy(),
+        TicketPolicy(kb_confidence_threshold=0.70),
         Solution(confidence=0.72),  # KB signal 0.8
         classification("technique"),  # overall 0.4*0.9 + 0.25*0.8 + 0.2*0.8 + 0.15*0.8 = 0.84
         Validation(valid=True, confidence=0.9),
