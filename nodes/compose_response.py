@@ -7,7 +7,6 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from core.text_analysis import detect_language
 from nodes import email_text
 from nodes.context import TicketContext
 from nodes.llm_step import llm_or_offline
@@ -43,7 +42,7 @@ def sources_block(solution: Solution, language: email_text.Language) -> str:
 
 def answer_email(ticket: TicketInput, solution: Solution, answer: str, template: EmailTemplate) -> Email:
     """Assemble greeting, intro, answer, closing question and sources in the ticket's language."""
-    language: email_text.Language = "fr" if detect_language(f"{ticket.subject} {ticket.body}") == "fr" else "en"
+    language = email_text.language_of(f"{ticket.subject} {ticket.body}")
     parts = [
         greeting(ticket, language),
         email_text.INTRO[template][language],

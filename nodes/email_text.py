@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Literal
 
+from core.text_analysis import detect_language
+
 Language = Literal["en", "fr"]
+
+
+def language_of(text: str) -> Language:
+    """The language to answer in: French for French tickets, English otherwise."""
+    return "fr" if detect_language(text) == "fr" else "en"
+
 
 GREETING = {"en": "Hello {name},", "fr": "Bonjour {name},"}
 ANONYMOUS = {"en": "there", "fr": ""}

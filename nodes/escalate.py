@@ -8,12 +8,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from core.outbox import OutboxMessage
-from core.text_analysis import detect_language
 from core.ticket_store import EscalationRecord
 from nodes import email_text
 from nodes.compose_response import greeting
 from nodes.context import TicketContext, context_of
-from nodes.send_email import thread_id
+from nodes.send_email import queue_email, thread_id
 from state.agents import Email, Escalation
 from state.ticket import TicketState
 
@@ -72,7 +71,7 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
             template="team_notification",
         )
     )
-    language: email_text.Language = "fr" if detect_language(f"{ticket.subject} {ticket.body}") == "fr" else "en"
+    language = email_text.language_of(f"{ticket.subject} {ticket.body}")
     body = "\n\n".join(
         [
             greeting(ticket, language),
@@ -86,16 +85,7 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
         subject=email_text.SUBJECT["escalation_notice"][language].format(subject=ticket.subject),
         body=body,
     )
-    outbox.enqueue(
-        OutboxMessage(
-            idempotency_key=f"{ticket_id}:escalation:customer",
-            ticket_id=ticket_id,
-            recipient=notice.recipient,
-            subject=notice.subject,
-            body=notice.body,
-            template=notice.template,
-        )
-    )
+    queue_email(outbox, notice, ticket_id, f"{ticket_id}:escalation:customer")
     escalation = Escalation(
         escalation_id=escalation_id, team=team, reason=reason, suggested_skills=skills, notification_sent=notified
     )

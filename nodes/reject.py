@@ -6,12 +6,10 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.outbox import OutboxMessage
-from core.text_analysis import detect_language
 from nodes import email_text
 from nodes.compose_response import greeting
 from nodes.context import TicketContext, context_of
-from nodes.send_email import thread_id
+from nodes.send_email import queue_email, thread_id
 from state.agents import Email
 from state.ticket import TicketState
 
@@ -19,7 +17,7 @@ from state.ticket import TicketState
 def reject(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
     """Tell the customer what is missing; the thread ends as rejected."""
     ticket, validation = state["ticket"], state["validation"]
-    language: email_text.Language = "fr" if detect_language(f"{ticket.subject} {ticket.body}") == "fr" else "en"
+    language = email_text.language_of(f"{ticket.subject} {ticket.body}")
     reasons = "\n".join(f"- {reason}" for reason in validation.reasons) or "-"
     email = Email(
         template="rejection",
@@ -34,14 +32,5 @@ def reject(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any
         ),
     )
     ticket_id = thread_id()
-    context_of(runtime).outbox.enqueue(
-        OutboxMessage(
-            idempotency_key=f"{ticket_id}:rejection",
-            ticket_id=ticket_id,
-            recipient=email.recipient,
-            subject=email.subject,
-            body=email.body,
-            template=email.template,
-        )
-    )
+    queue_email(context_of(runtime).outbox, email, ticket_id, f"{ticket_id}:rejection")
     return {"email": email, "status": "rejected", "path": ["reject"]}

@@ -7,8 +7,9 @@ from typing import Any
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
-from core.outbox import OutboxMessage
+from core.outbox import Outbox, OutboxMessage
 from nodes.context import TicketContext, context_of
+from state.agents import Email
 from state.ticket import TicketState
 
 
@@ -23,13 +24,11 @@ def passage_id(result: dict[str, object]) -> str:
     return str(metadata.get("chunk_id", "")) if isinstance(metadata, dict) else ""
 
 
-def send_email(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
-    """Put the answer in the outbox; a confident answer is 'answered', the others await feedback."""
-    email, attempt = state["email"], state.get("attempt", 1)
-    ticket_id = thread_id()
-    context_of(runtime).outbox.enqueue(
+def queue_email(outbox: Outbox, email: Email, ticket_id: str, idempotency_key: str) -> bool:
+    """Put a composed e-mail in the outbox; False when that key was already queued (a re-run)."""
+    return outbox.enqueue(
         OutboxMessage(
-            idempotency_key=f"{ticket_id}:{attempt}:{email.template}",
+            idempotency_key=idempotency_key,
             ticket_id=ticket_id,
             recipient=email.recipient,
             subject=email.subject,
@@ -37,6 +36,13 @@ def send_email(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str,
             template=email.template,
         )
     )
+
+
+def send_email(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
+    """Put the answer in the outbox; a confident answer is 'answered', the others await feedback."""
+    email, attempt = state["email"], state.get("attempt", 1)
+    ticket_id = thread_id()
+    queue_email(context_of(runtime).outbox, email, ticket_id, f"{ticket_id}:{attempt}:{email.template}")
     status = "answered" if email.template == "auto_confident" else "awaiting_feedback"
     # The passage the answer was built on: a retry after "not satisfied" looks for another one.
     solution = state.get("solution")

@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.text_analysis import detect_language, vagueness
+from core.text_analysis import vagueness
 from nodes import email_text
 from nodes.context import TicketContext
 from nodes.llm_step import llm_or_offline
@@ -23,7 +23,7 @@ def validate_offline(subject: str, body: str) -> Validation:
     text = f"{subject}\n{body}"
     report = vagueness(text)
     valid = not (report.too_short or report.vague)
-    language: email_text.Language = "fr" if detect_language(text) == "fr" else "en"
+    language = email_text.language_of(text)
     reasons = [email_text.REJECTION_REASONS.get(code, {}).get(language, code) for code in report.reasons]
     return Validation(valid=valid, reasons=reasons, confidence=0.9 if valid else 0.8)
 
