@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         description="Team that receives an escalated ticket, by category (JSON object).",
     )
     critical_team: str = Field(default="on-call", description="Team for critical-priority escalations.")
+    escalation_team_addresses: dict[str, str] = Field(
+        default={},
+        description="E-mail address of each escalation team (JSON object, team -> address). A notification for a "
+        "team without one is held in the outbox.",
+    )
     taxonomy_path: Path | None = Field(
         default=None, description="JSON taxonomy of ticket categories. Unset: the built-in default."
     )
@@ -133,6 +138,7 @@ class Settings(BaseSettings):
         default=None,
         description="SMTP server for outbox delivery (smtp://user:pass@host:port). Unset: kept in the outbox.",
     )
+    mail_from: str = Field(default="support@doxa.invalid", description="From address of delivered e-mails.")
 
     # --- LLM -------------------------------------------------------------------------------------
     mistral_api_key: SecretStr | None = Field(
