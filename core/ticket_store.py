@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from psycopg.types.json import Jsonb
 
 from core.database import Database
+from core.errors import ConflictError, InvalidInputError, NotFoundError
+
+EscalationDimension = Literal["category", "team", "reason"]
+# Aliases, because inside TicketStore `list` names its method, not the builtin.
+Rows = list[dict[str, Any]]
+NamedCounts = list[tuple[str | None, int]]
+
+# Fixed statements per dimension: the column name never comes from the caller's text.
+_ESCALATION_COUNTS: dict[EscalationDimension, str] = {
+    dimension: f"SELECT {dimension} AS name, count(*) AS count FROM escalation"
+    " WHERE (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)"
+    f" GROUP BY {dimension} ORDER BY count DESC, {dimension} NULLS LAST"
+    for dimension in ("category", "team", "reason")
+}
 
 
 @dataclass(frozen=True)
@@ -127,3 +142,74 @@ class TicketStore:
                 " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (ticket_id, attempt, category, reformulation, max_similarity, outcome),
             )
+
+    def status_counts(self, since: datetime | None = None) -> dict[str, int]:
+        """Threads created since `since` (all when None), counted by status."""
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "SELECT status, count(*) AS count FROM ticket"
+                " WHERE (%(since)s::timestamptz IS NULL OR created_at >= %(since)s) GROUP BY status ORDER BY status",
+                {"since": since},
+            ).fetchall()
+        return {str(row["status"]): int(row["count"]) for row in rows}
+
+    def escalated_ticket_count(self, since: datetime | None = None) -> int:
+        """Threads created since `since` that have an escalation record (whatever their status now)."""
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*) AS count FROM ticket t"
+                " WHERE (%(since)s::timestamptz IS NULL OR t.created_at >= %(since)s)"
+                " AND EXISTS (SELECT 1 FROM escalation e WHERE e.ticket_id = t.id)",
+                {"since": since},
+            ).fetchone()
+        return int(row["count"]) if row else 0
+
+    def escalation_counts(self, by: EscalationDimension, since: datetime | None = None) -> NamedCounts:
+        """Escalations opened since `since`, counted by category, team or reason, most frequent first."""
+        with self.db.connection() as conn:
+            rows = conn.execute(_ESCALATION_COUNTS[by], {"since": since}).fetchall()
+        return [(row["name"], int(row["count"])) for row in rows]
+
+    def gaps_since(self, since: datetime | None = None) -> Rows:
+        """Knowledge gaps recorded since `since`, oldest first."""
+        with self.db.connection() as conn:
+            return conn.execute(
+                "SELECT id, ticket_id, attempt, category, reformulation, max_similarity, outcome, created_at"
+                " FROM kb_gap WHERE (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)"
+                " ORDER BY created_at, id",
+                {"since": since},
+            ).fetchall()
+
+    def resolve_escalation(self, escalation_id: str, resolution: str, resolved_by: str | None) -> dict[str, Any]:
+        """Close a hand-off with the human's resolution; returns the updated record.
+
+        `resolved_by` is kept in the record's context (the table has no column for it). Raises
+        NotFoundError for an unknown id and ConflictError when the escalation is already resolved; the
+        row lock taken by UPDATE makes the second of two concurrent resolutions the conflicting one.
+        """
+        if not resolution.strip():
+            raise InvalidInputError("a resolution needs some text: what the person did to solve the ticket")
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "UPDATE escalation SET status = 'resolved', resolution = %s, resolved_at = now(),"
+                " context = context || jsonb_build_object('resolved_by', %s::text)"
+                " WHERE id = %s AND status <> 'resolved' RETURNING *",
+                (resolution.strip(), resolved_by, escalation_id),
+            ).fetchone()
+            if row is None:
+                existing = conn.execute("SELECT resolved_at FROM escalation WHERE id = %s", (escalation_id,)).fetchone()
+                if existing is None:
+                    raise NotFoundError(f"no escalation {escalation_id}")
+                raise ConflictError(f"escalation {escalation_id} was already resolved at {existing['resolved_at']}")
+        return row
+
+    def resolved_escalations(self, since: datetime | None = None, escalation_id: str | None = None) -> Rows:
+        """Resolved escalations (resolved since `since`, or the one with this id) with the thread's subject."""
+        with self.db.connection() as conn:
+            return conn.execute(
+                "SELECT e.*, t.subject AS ticket_subject FROM escalation e LEFT JOIN ticket t ON t.id = e.ticket_id"
+                " WHERE e.status = 'resolved'"
+                " AND (%(since)s::timestamptz IS NULL OR e.resolved_at >= %(since)s)"
+                " AND (%(id)s::text IS NULL OR e.id = %(id)s) ORDER BY e.resolved_at, e.id",
+                {"since": since, "id": escalation_id},
+            ).fetchall()
