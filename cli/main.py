@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import classify, config_command, demo, evaluate, kb, outbox, serve, ticket, tickets
+from cli import classify, config_command, demo, evaluate, improve, kb, outbox, serve, ticket, tickets
 from core.errors import DoxaError
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -22,6 +22,7 @@ app.add_typer(evaluate.app, name="eval")
 app.add_typer(classify.app, name="classify")
 app.add_typer(ticket.app, name="ticket")
 app.add_typer(tickets.app, name="tickets")
+app.add_typer(improve.app, name="improve")
 app.add_typer(outbox.app, name="outbox")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
