@@ -20,9 +20,10 @@ _ESCALATION_NAMESPACE = uuid.UUID("5b0f3c1e-4f7a-4f51-9a43-0d1c6e2b7a10")
 
 
 def escalation_context(state: TicketState) -> dict[str, Any]:
-    """Everything a human needs, as JSON: the analysis, classification, attempts and what the KB returned."""
+    """Everything a human needs, as JSON: the ticket, analysis, classification, attempts and what the KB returned."""
     keys = ("validation", "priority", "analysis", "classification", "plan", "solution", "evaluation", "feedback")
     context: dict[str, Any] = {key: state[key].model_dump(mode="json") for key in keys if key in state}  # type: ignore[literal-required]
+    context["ticket"] = state["ticket"].model_dump(mode="json", include={"subject", "body"})
     context["attempt"] = state.get("attempt", 1)
     context["clarifications"] = state.get("clarifications", [])
     context["path"] = state.get("path", [])
