@@ -136,7 +136,8 @@ class Settings(BaseSettings):
     )
     smtp_url: str | None = Field(
         default=None,
-        description="SMTP server for outbox delivery (smtp://user:pass@host:port). Unset: kept in the outbox.",
+        description="SMTP server for `doxa outbox deliver`: smtp://user:pass@host:port (add ?starttls=1 for "
+        "STARTTLS) or smtps:// for implicit TLS. Unset: e-mails stay in the outbox table.",
     )
     mail_from: str = Field(default="support@doxa.invalid", description="From address of delivered e-mails.")
 
