@@ -127,7 +127,8 @@ class ImprovementReport(BaseModel):
         rate = f"{self.escalation_rate:.1%}" if self.escalation_rate is not None else "n/a"
         lines = [f"# Doxa improvement report ({window})", "", "## Tickets", ""]
         lines.append(f"{self.tickets} tickets, {self.escalated_tickets} escalated ({rate}).")
-        lines += ["", *(f"- {status}: {count}" for status, count in self.tickets_by_status.items())]
+        if self.tickets_by_status:
+            lines += ["", *(f"- {status}: {count}" for status, count in self.tickets_by_status.items())]
         for title, counts in (
             ("Escalations by category", self.escalations_by_category),
             ("Escalations by team", self.escalations_by_team),

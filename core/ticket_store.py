@@ -200,7 +200,8 @@ class TicketStore:
                 existing = conn.execute("SELECT resolved_at FROM escalation WHERE id = %s", (escalation_id,)).fetchone()
                 if existing is None:
                     raise NotFoundError(f"no escalation {escalation_id}")
-                raise ConflictError(f"escalation {escalation_id} was already resolved at {existing['resolved_at']}")
+                when = existing["resolved_at"]
+                raise ConflictError(f"escalation {escalation_id} was already resolved at {when:%Y-%m-%d %H:%M %Z}")
         return row
 
     def resolved_escalations(self, since: datetime | None = None, escalation_id: str | None = None) -> Rows:
