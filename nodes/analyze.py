@@ -58,8 +58,9 @@ def analyze(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, An
         clarifications="; ".join(clarifications) or "none",
     )
     original = ticket_text(ticket.subject, ticket.body, clarifications)
-    embedder = context_of(runtime).embedder
-    similarity = float(embedder.embed_query(analysis.reformulation) @ embedder.embed_query(original))
+    # One batch for both texts: each call to the model costs more than the second text does.
+    reformulated, customer = context_of(runtime).embedder.encode([analysis.reformulation, original])
+    similarity = float(reformulated @ customer)
     if similarity < context_of(runtime).policy.reformulation_min_similarity:
         # An unfaithful reformulation would search for another problem: fall back to the customer's words.
         analysis = analysis.model_copy(update={"reformulation": original[:_REFORMULATION_CHARS]})

@@ -24,6 +24,10 @@ class TextEmbedder(Protocol):
         """One normalised vector."""
         ...
 
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Normalised vectors, one row per text, in one batch."""
+        ...
+
 
 class KnowledgeRetriever(Protocol):
     """Searches the knowledge base and returns `retrieve_kb_context`'s contract."""
