@@ -13,11 +13,11 @@ import typer
 from rich.console import Console
 
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.escalation_export import export_escalation, export_resolved_to_ticket_source
 from core.improvement import improvement_report, parse_since
 from core.services import Services
 from core.settings import get_settings
 from core.ticket_store import TicketStore
+from faq_mining.escalation_export import export_escalation, export_resolved_to_ticket_source
 from faq_mining.ticket_source import TicketSource
 
 app = typer.Typer(

@@ -183,16 +183,14 @@ class TicketStore:
     def resolve_escalation(self, escalation_id: str, resolution: str, resolved_by: str | None) -> dict[str, Any]:
         """Close a hand-off with the human's resolution; returns the updated record.
 
-        `resolved_by` is kept in the record's context (the table has no column for it). Raises
-        NotFoundError for an unknown id and ConflictError when the escalation is already resolved; the
+        Raises NotFoundError for an unknown id and ConflictError when the escalation is already resolved; the
         row lock taken by UPDATE makes the second of two concurrent resolutions the conflicting one.
         """
         if not resolution.strip():
             raise InvalidInputError("a resolution needs some text: what the person did to solve the ticket")
         with self.db.transaction() as conn:
             row = conn.execute(
-                "UPDATE escalation SET status = 'resolved', resolution = %s, resolved_at = now(),"
-                " context = context || jsonb_build_object('resolved_by', %s::text)"
+                "UPDATE escalation SET status = 'resolved', resolution = %s, resolved_at = now(), resolved_by = %s"
                 " WHERE id = %s AND status <> 'resolved' RETURNING *",
                 (resolution.strip(), resolved_by, escalation_id),
             ).fetchone()

@@ -17,10 +17,10 @@ from core.clickhouse import ClickHouse
 from core.database import Database
 from core.embeddings import Embedder
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.escalation_export import export_escalation, export_resolved_to_ticket_source
 from core.improvement import improvement_report, parse_since
 from core.services import Services
 from core.ticket_store import EscalationRecord, TicketRow, TicketStore
+from faq_mining.escalation_export import export_escalation, export_resolved_to_ticket_source
 from faq_mining.ticket_source import TicketSource
 from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
 
@@ -243,7 +243,7 @@ def test_resolve_records_the_resolution_once(db: Database) -> None:
 
     assert record["status"] == "resolved" and record["resolved_at"] is not None
     assert record["resolution"] == "Re-sent the link from the admin console."
-    assert record["context"]["resolved_by"] == "marie"
+    assert record["resolved_by"] == "marie"
     with pytest.raises(ConflictError):
         store.resolve_escalation(escalation_id, "again", "paul")
     with pytest.raises(NotFoundError):
