@@ -1,0 +1,319 @@
+"""Tickets through the whole ticket graph: throughput, latency per ticket, the checkpointer's share.
+
+    python -m benchmarks.graph [--tickets 200] [--workers 1,4,8] [--profile] [--memo-embeddings]
+
+A temporary DOXA_HOME (embedded Postgres), the help-centre articles ingested once, the real runtime context
+(`graph.factory.ticket_context`: offline LLM backend, hybrid retriever, fitted classifier) and N varied
+tickets (Endava IT tickets, Banking77 questions, help-centre-like questions; examples/tickets/*.json when the
+shared data is absent). Each ticket is one `TicketService.run`, then, when the thread waits for feedback, one
+`feedback(satisfied=True)` that closes it: the "per ticket" time is both. Every configuration runs with the
+Postgres checkpointer and with LangGraph's InMemorySaver (the ticket store and outbox stay in Postgres for
+both), sequentially and on thread pools. The checkpointer's share is (postgres - memory) / postgres of the
+mean time per ticket. Embedding time is every `Embedder.encode` call made while a ticket runs (analyze
+embeds two texts, classify one, the retriever one per search), also summed by caller. With --profile, a
+sequential pass times each node from `graph.stream(stream_mode="updates")`, the savers taking turns.
+--memo-embeddings measures a proposed fix: texts the ticket already embedded are not encoded again.
+Figures print as Markdown; copy them to BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+
+from benchmarks.corpus import DATA
+from benchmarks.retrieval_quality import machine
+from core.embeddings import Embedder, Vectors
+from core.services import Services
+from core.settings import Settings
+from graph.factory import ticket_context
+from graph.ticket_service import TicketService, checkpoint_serializer
+from kb.ingest import KnowledgeBaseIngestor
+from nodes.context import TicketContext
+from state.ticket import CustomerFeedback, TicketInput
+
+_MEMO_TEXTS = 256
+REPO = Path(__file__).resolve().parents[1]
+ARTICLES = REPO / "examples" / "helpcentre" / "articles"
+EXAMPLE_TICKETS = REPO / "examples" / "tickets"
+
+# Questions in the help centre's words, so part of the load takes the confident-answer path.
+HELP_CENTRE_QUESTIONS = [
+    (
+        "Tor is blocked in my country",
+        "Tor Browser cannot connect here. Which bridge or pluggable transport should I use?",
+    ),
+    ("How do I verify the download?", "I downloaded Tor Browser and want to check its signature. How do I do that?"),
+    ("Tor Browser on Android", "Is there an official Tor Browser for Android phones, and where do I get it?"),
+    ("Proxy settings", "My network needs a proxy. Where do I configure a proxy in Tor Browser?"),
+    ("Running a relay", "I would like to run a Tor relay on my server. What bandwidth do I need?"),
+    ("Slow browsing", "Tor Browser is very slow today. Is there anything I can do to speed it up?"),
+    ("New identity", "How do I get a new identity or a new circuit for a site in Tor Browser?"),
+    ("Captchas everywhere", "Many websites show me captchas when I use Tor. Why does this happen?"),
+]
+
+
+def load_tickets(count: int, seed: int = 7) -> list[tuple[str, str]]:
+    """(subject, body) pairs: a mix of IT tickets, banking questions and help-centre questions."""
+    rng = random.Random(seed)
+    pools: list[list[tuple[str, str]]] = []
+    endava = DATA / "endava_it_tickets" / "tickets.jsonl"
+    banking = DATA / "banking77" / "tickets.jsonl"
+    for path in (endava, banking):
+        if path.is_file():
+            rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+            sample = rng.sample(rows, min(len(rows), count))
+            pools.append([(r.get("subject") or r["body"][:60], r["body"]) for r in sample])
+    if not pools:
+        examples = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(EXAMPLE_TICKETS.glob("*.json"))]
+        pools.append([(e["subject"], e["body"]) for e in examples])
+    pools.append(HELP_CENTRE_QUESTIONS)
+    # Two parts shared data, one part help-centre questions (repeated: the graph caches nothing per text).
+    tickets: list[tuple[str, str]] = []
+    while len(tickets) < count:
+        for pool in pools:
+            tickets.append(pool[len(tickets) % len(pool)])
+    return tickets[:count]
+
+
+@dataclass
+class EncodeCalls:
+    """What one caller asked of the embedding model."""
+
+    calls: int = 0
+    texts: int = 0
+    seconds: float = 0.0
+
+
+class EncodeClock:
+    """Wraps `Embedder.encode`: seconds per thread (reset per ticket) and per calling function (all threads)."""
+
+    def __init__(self, embedder: Embedder, *, memo: bool = False) -> None:
+        self._encode: Callable[[Sequence[str]], Vectors] = embedder.encode
+        self._memo: OrderedDict[str, Vectors] | None = OrderedDict() if memo else None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.by_caller: dict[str, EncodeCalls] = defaultdict(EncodeCalls)
+        embedder.encode = self.encode  # type: ignore[method-assign]
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """The wrapped call, timed."""
+        started = time.perf_counter()
+        try:
+            return self._encode(texts) if self._memo is None else self._remembered(texts)
+        finally:
+            elapsed = time.perf_counter() - started
+            self._local.seconds = self.seconds() + elapsed
+            caller = _caller_outside(("core/embeddings.py",))
+            with self._lock:
+                counts = self.by_caller[caller]
+                counts.calls += 1
+                counts.texts += len(texts)
+                counts.seconds += elapsed
+
+    def _remembered(self, texts: Sequence[str]) -> Vectors:
+        """What-if for a product fix: recent texts are not encoded again (a small LRU in front of the model)."""
+        assert self._memo is not None
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        fresh = dict(zip(missing, self._encode(missing), strict=True)) if missing else {}
+        with self._lock:
+            self._memo.update(fresh)
+            rows = [fresh[t] if t in fresh else self._memo[t] for t in texts]
+            for text in texts:
+                self._memo.move_to_end(text)
+            while len(self._memo) > _MEMO_TEXTS:
+                self._memo.popitem(last=False)
+        return np.stack(rows)
+
+    def seconds(self) -> float:
+        """Encoding seconds of this thread since its last reset."""
+        return float(getattr(self._local, "seconds", 0.0))
+
+    def reset(self) -> None:
+        """Start this thread's counter again."""
+        self._local.seconds = 0.0
+
+
+def _caller_outside(skipped: tuple[str, ...]) -> str:
+    """`module.function` of the nearest caller outside this file and the skipped files."""
+    frame = sys._getframe(2)
+    while frame is not None and (frame.f_code.co_filename == __file__ or frame.f_code.co_filename.endswith(skipped)):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return "?"
+    return f"{Path(frame.f_code.co_filename).stem}.{frame.f_code.co_name}"
+
+
+@dataclass
+class Measurement:
+    """Per-ticket times of one configuration."""
+
+    saver: str
+    workers: int
+    wall_s: float = 0.0
+    ticket_s: list[float] = field(default_factory=list)
+    run_s: list[float] = field(default_factory=list)
+    encode_s: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def p(self, values: list[float], q: float) -> float:
+        """The q-quantile in milliseconds."""
+        ordered = sorted(values)
+        return 1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def make_saver(kind: str, context: TicketContext) -> BaseCheckpointSaver[Any]:
+    """The Postgres saver the product uses, or an in-memory one with the same serializer."""
+    if kind == "postgres":
+        return TicketService.postgres_checkpointer(context.tickets)
+    return InMemorySaver(serde=checkpoint_serializer())
+
+
+def run_one(service: TicketService, clock: EncodeClock, ticket: TicketInput) -> tuple[float, float, float, str]:
+    """One ticket to its end (closing it with positive feedback when it waits); seconds and final status."""
+    clock.reset()
+    started = time.perf_counter()
+    outcome = service.run(ticket)
+    ran = time.perf_counter() - started
+    if outcome.waiting_for_feedback:
+        outcome = service.feedback(outcome.thread_id, CustomerFeedback(satisfied=True))
+    return time.perf_counter() - started, ran, clock.seconds(), outcome.status
+
+
+def measure(
+    service: TicketService, clock: EncodeClock, tickets: list[tuple[str, str]], saver: str, workers: int, tag: str
+) -> Measurement:
+    """Run every ticket on `workers` threads."""
+    result = Measurement(saver, workers)
+    inputs = [
+        TicketInput(id=f"{tag}-{i}", subject=s[:500], body=b, customer_email="bench@example.com")
+        for i, (s, b) in enumerate(tickets)
+    ]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for total, ran, encoded, status in pool.map(lambda t: run_one(service, clock, t), inputs):
+            result.ticket_s.append(total)
+            result.run_s.append(ran)
+            result.encode_s.append(encoded)
+            result.statuses[status] += 1
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+def profile_nodes(
+    services: dict[str, TicketService], tickets: list[tuple[str, str]], tag: str
+) -> dict[str, dict[str, list[float]]]:
+    """Seconds per node and saver: the time between consecutive stream updates, checkpoint writes included.
+
+    The savers take turns ticket by ticket, so a change in the machine's load falls on both.
+    """
+    per_node: dict[str, dict[str, list[float]]] = {saver: defaultdict(list) for saver in services}
+    for i, (subject, body) in enumerate(tickets):
+        for saver, service in services.items():
+            ticket = TicketInput(id=f"{tag}-{saver}-{i}", subject=subject[:500], body=body)
+            config: Any = {"configurable": {"thread_id": ticket.id}}
+            last = time.perf_counter()
+            for update in service.graph.stream(
+                {"ticket": ticket}, config, context=service.context, stream_mode="updates", durability="sync"
+            ):
+                now = time.perf_counter()
+                for node in update:
+                    per_node[saver][node].append(now - last)
+                last = now
+    return per_node
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=200)
+    parser.add_argument("--workers", default="1,4,8", help="Comma-separated thread-pool sizes (1 = sequential).")
+    parser.add_argument("--profile", action="store_true", help="Also time each node on a sequential pass.")
+    parser.add_argument(
+        "--memo-embeddings",
+        action="store_true",
+        help="What-if: remember recent texts' vectors, so a text the ticket already embedded is not encoded again.",
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    workers = [int(w) for w in args.workers.split(",")]
+    tickets = load_tickets(args.tickets)
+
+    with tempfile.TemporaryDirectory(prefix="doxa-bench-graph-") as home:
+        settings = Settings(home=Path(home), mistral_api_key=None)
+        with Services.open(settings) as services:
+            report = KnowledgeBaseIngestor.from_services(services).run([ARTICLES])
+            print(f"# {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {machine()}", file=sys.stderr)
+            print(f"ingested {report.chunks_added} chunks in {report.seconds:.1f} s", file=sys.stderr)
+            context = ticket_context(services)
+            clock = EncodeClock(services.embedder, memo=args.memo_embeddings)
+            print(
+                f"\n{len(tickets)} tickets, db_pool_max {settings.db_pool_max}, "
+                f"load average before: {os.getloadavg()[0]:.1f}\n"
+            )
+            print(
+                "| checkpointer | workers | tickets/s | p50 ms | p95 ms | p95 ms run only | encode ms/ticket "
+                "| rest ms/ticket | load | outcomes |\n|---|---|---|---|---|---|---|---|---|---|"
+            )
+            results: dict[tuple[str, int], Measurement] = {}
+            results_savers = ("postgres", "memory")
+            for saver in results_savers:
+                service = TicketService(context, make_saver(saver, context), context.tickets)
+                measure(service, clock, tickets[:10], saver, 1, f"warm-{saver}")  # model, pools, caches
+                for w in workers:
+                    m = measure(service, clock, tickets, saver, w, f"{saver}-{w}")
+                    results[(saver, w)] = m
+                    mean_ms = 1000 * statistics.fmean(m.ticket_s)
+                    encode_ms = 1000 * statistics.fmean(m.encode_s)
+                    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(m.statuses.items()))
+                    print(
+                        f"| {saver} | {w} | {len(m.ticket_s) / m.wall_s:.1f} | {m.p(m.ticket_s, 0.5):.0f} "
+                        f"| {m.p(m.ticket_s, 0.95):.0f} | {m.p(m.run_s, 0.95):.0f} | {encode_ms:.0f} "
+                        f"| {mean_ms - encode_ms:.0f} | {os.getloadavg()[0]:.1f} | {outcomes} |",
+                        flush=True,
+                    )
+            print("\n| workers | checkpointer share of mean ms/ticket (postgres - memory) / postgres |\n|---|---|")
+            for w in workers:
+                pg, mem = (
+                    statistics.fmean(results[("postgres", w)].ticket_s),
+                    statistics.fmean(results[("memory", w)].ticket_s),
+                )
+                print(f"| {w} | {100 * (pg - mem) / pg:.0f}% ({1000 * pg:.0f} vs {1000 * mem:.0f} ms) |")
+            if args.profile:
+                sample = tickets[: min(100, len(tickets))]
+                savers = {k: TicketService(context, make_saver(k, context), context.tickets) for k in results_savers}
+                timings = profile_nodes(savers, sample, "profile")
+                print("\n| node | postgres mean ms | memory mean ms | calls |\n|---|---|---|---|")
+                for node, seconds in sorted(timings["postgres"].items(), key=lambda kv: -sum(kv[1])):
+                    memory = timings["memory"].get(node, [0.0])
+                    print(
+                        f"| {node} | {1000 * statistics.fmean(seconds):.1f} "
+                        f"| {1000 * statistics.fmean(memory):.1f} | {len(seconds)} |"
+                    )
+            print("\n| encode caller (all runs) | calls | texts | mean ms per call |\n|---|---|---|---|")
+            for caller, c in sorted(clock.by_caller.items(), key=lambda kv: -kv[1].seconds):
+                print(f"| {caller} | {c.calls} | {c.texts} | {1000 * c.seconds / c.calls:.1f} |")
+            print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
