@@ -41,6 +41,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from benchmarks.corpus import DATA
 from benchmarks.retrieval_quality import machine
+from core.database import embedded_server
 from core.embeddings import Embedder, Vectors
 from core.services import Services
 from core.settings import Settings
@@ -307,6 +308,8 @@ def main() -> None:
             for caller, c in sorted(clock.by_caller.items(), key=lambda kv: -kv[1].seconds):
                 print(f"| {caller} | {c.calls} | {c.texts} | {1000 * c.seconds / c.calls:.1f} |")
             print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+        # Stop the embedded server now: its data directory is deleted with the temporary home.
+        embedded_server(settings).cleanup()
 
 
 if __name__ == "__main__":
