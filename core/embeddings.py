@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -137,6 +138,10 @@ class Embedder:
         twin._model = self._model
         return twin
 
+    def remembering(self, capacity: int = 512) -> RememberingEmbedder:
+        """A twin that keeps the vectors of the last `capacity` texts it encoded (see RememberingEmbedder)."""
+        return RememberingEmbedder(self, capacity)
+
     @property
     def loaded(self) -> bool:
         """Whether the model is in memory."""
@@ -199,3 +204,52 @@ class Embedder:
             self.cache.put_many(self.model_name, fresh)
             found.update(fresh)
         return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+
+class RememberingEmbedder(Embedder):
+    """An embedder that remembers the vectors of recently encoded texts.
+
+    One ticket's run encodes the same strings in several agents (the analyzer, the classifier and the
+    retriever all read the ticket text or its reformulation); remembering them turns the repeats into
+    dictionary lookups. Shares the wrapped embedder's model and persistent cache.
+    """
+
+    def __init__(self, base: Embedder, capacity: int) -> None:
+        super().__init__(
+            base.model_name,
+            base.model_path,
+            base.dimension,
+            batch_size=base.batch_size,
+            device=base.device,
+            cache=base.cache,
+        )
+        if capacity <= 0:
+            raise ValueError(f"capacity must be positive, got {capacity}")
+        self.base = base
+        self.capacity = capacity
+        self._recent: OrderedDict[str, Vectors] = OrderedDict()
+        self._recent_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load (or reuse) the wrapped embedder's model."""
+        self.base.warm_up()
+        self._model = self.base._model
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Encode texts, taking the recently seen ones from memory."""
+        with self._recent_lock:
+            known = {t: self._recent[t] for t in texts if t in self._recent}
+            for text in known:
+                self._recent.move_to_end(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            fresh = dict(zip(missing, super().encode(missing), strict=True))
+            with self._recent_lock:
+                for text, vector in fresh.items():
+                    self._recent[text] = vector
+                while len(self._recent) > self.capacity:
+                    self._recent.popitem(last=False)
+            known.update(fresh)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)

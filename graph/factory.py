@@ -18,11 +18,13 @@ def ticket_context(services: Services) -> TicketContext:
     from core.ticket_classifier import load_or_fit_default
 
     settings = services.settings
-    classifier = load_or_fit_default(settings, services.embedder)
+    # The analyzer, classifier and retriever embed the same ticket text and reformulation: compute each once.
+    embedder = services.embedder.remembering()
+    classifier = load_or_fit_default(settings, embedder)
     return TicketContext(
         chat_model=build_chat_model(settings),
-        embedder=services.embedder,
-        retriever=HybridRetriever.from_services(services),
+        embedder=embedder,
+        retriever=HybridRetriever.from_services(services, embedder=embedder),
         classifier=classifier,
         categories=list(classifier.labels),
         sections=KnowledgeBaseRepository(services.db),

@@ -134,11 +134,12 @@ class HybridRetriever:
         *,
         weights: FusionWeights | None = None,
         revision_check_s: float = 1.0,
+        embedder: Embedder | None = None,
     ) -> HybridRetriever:
-        """The retriever over the configured vector store and the kb_chunk table."""
+        """The retriever over the configured vector store and the kb_chunk table (and another embedder if given)."""
         passages = PostgresPassages(services.db, services.settings.embedding_model)
         return cls(
-            services.embedder,
+            embedder or services.embedder,
             open_vector_store(services, collection),
             CachedKeywordIndex(passages, revision_check_s=revision_check_s),
             passages,

@@ -12,7 +12,7 @@ from nodes.context import TicketContext
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import VALIDATE
 from state.agents import Validation
-from state.ticket import TicketState
+from state.ticket import TicketInput, TicketState
 
 
 def validate_offline(subject: str, body: str) -> Validation:
@@ -30,7 +30,8 @@ def validate_offline(subject: str, body: str) -> Validation:
 
 def validate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
     """Check the ticket has enough substance to work on."""
-    ticket = state["ticket"]
+    # Callers that pass plain JSON (LangGraph Studio, the HTTP API) give a dict: validate it once, here.
+    ticket = TicketInput.model_validate(state["ticket"])
     validation, fallback = llm_or_offline(
         runtime,
         "validate",
@@ -40,4 +41,10 @@ def validate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
         subject=ticket.subject,
         body=ticket.body,
     )
-    return {"validation": validation, "attempt": state.get("attempt", 1), "path": ["validate"], **fallback}
+    return {
+        "ticket": ticket,
+        "validation": validation,
+        "attempt": state.get("attempt", 1),
+        "path": ["validate"],
+        **fallback,
+    }

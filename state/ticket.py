@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+# pydantic builds JSON schemas (Studio's input form) only from typing_extensions' TypedDict on Python 3.11.
+from typing_extensions import TypedDict
 
 from state.agents import (
     Classification,
