@@ -235,6 +235,11 @@ class RememberingEmbedder(Embedder):
         self.base.warm_up()
         self._model = self.base._model
 
+    def forget(self) -> None:
+        """Drop every remembered vector."""
+        with self._recent_lock:
+            self._recent.clear()
+
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Encode texts, taking the recently seen ones from memory."""
         with self._recent_lock:
@@ -243,7 +248,7 @@ class RememberingEmbedder(Embedder):
                 self._recent.move_to_end(text)
         missing = list(dict.fromkeys(t for t in texts if t not in known))
         if missing:
-            fresh = dict(zip(missing, super().encode(missing), strict=True))
+            fresh = dict(zip(missing, self.base.encode(missing), strict=True))
             with self._recent_lock:
                 for text, vector in fresh.items():
                     self._recent[text] = vector
