@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ from sklearn.model_selection import train_test_split
 
 from core.embeddings import Embedder, Vectors
 from core.errors import InvalidInputError
+from core.jsonl import read_json_objects
 from core.settings import get_settings
 from core.taxonomy import default_taxonomy, load_taxonomy
 from core.ticket_classifier import TicketClassifier, default_model_path, load_or_fit_default
@@ -42,26 +42,15 @@ def read_examples(
     path: Path, text_field: str, label_field: str, split: str | None = None
 ) -> tuple[list[str], list[str]]:
     """Texts and labels from a JSONL file; rows of another `split`, or without text or label, are skipped."""
-    if not path.is_file():
-        raise InvalidInputError(f"{path} does not exist")
     texts: list[str] = []
     labels: list[str] = []
-    with path.open(encoding="utf-8") as stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInputError(f"{path}:{number} is not JSON: {exc}") from exc
-            if not isinstance(row, dict):
-                raise InvalidInputError(f"{path}:{number} is not a JSON object")
-            if split is not None and row.get("split") != split:
-                continue
-            text, label = row.get(text_field), row.get(label_field)
-            if isinstance(text, str) and text.strip() and label is not None and str(label).strip():
-                texts.append(text)
-                labels.append(str(label))
+    for _, row in read_json_objects(path):
+        if split is not None and row.get("split") != split:
+            continue
+        text, label = row.get(text_field), row.get(label_field)
+        if isinstance(text, str) and text.strip() and label is not None and str(label).strip():
+            texts.append(text)
+            labels.append(str(label))
     if not texts:
         raise InvalidInputError(f"{path} has no rows with both {text_field!r} and {label_field!r}")
     return texts, labels

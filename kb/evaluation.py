@@ -8,7 +8,6 @@ store that is dropped afterwards; the keyword index is built from the same passa
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +20,7 @@ import numpy as np
 
 from core.embeddings import Vectors
 from core.errors import InvalidInputError
+from core.jsonl import read_json_objects
 from core.services import Services
 from kb.fusion import FusionWeights
 from kb.keyword_index import CachedKeywordIndex
@@ -73,23 +73,12 @@ class RetrievalReport:
 
 def _read_jsonl(path: Path, required: dict[str, type | tuple[type, ...]]) -> list[dict[str, Any]]:
     """Parse a JSON Lines file, checking each object has the required fields with the right types."""
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: no such file")
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise InvalidInputError(f"{path}:{number}: expected a JSON object")
-            for name, kind in required.items():
-                if not isinstance(row.get(name), kind):
-                    raise InvalidInputError(f"{path}:{number}: field {name!r} is missing or of the wrong type")
-            rows.append(row)
+    for number, row in read_json_objects(path):
+        for name, kind in required.items():
+            if not isinstance(row.get(name), kind):
+                raise InvalidInputError(f"{path}:{number}: field {name!r} is missing or of the wrong type")
+        rows.append(row)
     if not rows:
         raise InvalidInputError(f"{path}: no records")
     return rows
