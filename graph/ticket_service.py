@@ -88,31 +88,31 @@ class TicketService:
     def run(self, ticket: TicketInput) -> TicketOutcome:
         """Start the thread of a new ticket and run it until it ends or waits for feedback."""
         thread_id = ticket.id or f"T-{uuid.uuid4().hex[:12]}"
-        if self.tickets.exists(thread_id) or self.graph.get_state(self._config(thread_id)).values:
+        if self.tickets.exists(thread_id):
             raise ConflictError(f"ticket {thread_id} already exists")
         self.tickets.save(
             TicketRow(thread_id, ticket.subject, ticket.customer_email, "running", None, None, 1, None, None)
         )
-        self.graph.invoke(
+        final = self.graph.invoke(
             {"ticket": ticket.model_copy(update={"id": thread_id})},
             self._config(thread_id),
             context=self.context,
             durability="sync",
         )
-        return self._project(thread_id)
+        return self._project(thread_id, final)
 
     def feedback(self, thread_id: str, feedback: CustomerFeedback) -> TicketOutcome:
         """Resume a thread that waits for the customer's feedback; ConflictError if it does not wait."""
         with self._exclusive(thread_id):
             if not self.show(thread_id).waiting_for_feedback:
                 raise ConflictError(f"ticket {thread_id} is not waiting for feedback")
-            self.graph.invoke(
+            final = self.graph.invoke(
                 Command(resume=feedback.model_dump()),
                 self._config(thread_id),
                 context=self.context,
                 durability="sync",
             )
-        return self._project(thread_id)
+        return self._project(thread_id, final)
 
     def show(self, thread_id: str) -> TicketOutcome:
         """The thread's current state; NotFoundError for an unknown id."""
@@ -125,8 +125,10 @@ class TicketService:
         """Threads by most recent activity, optionally of one status."""
         return self.tickets.list(status, limit=limit, offset=offset)
 
-    def _project(self, thread_id: str) -> TicketOutcome:
-        outcome = self.show(thread_id)
+    def _project(self, thread_id: str, final: dict[str, Any]) -> TicketOutcome:
+        """Summarise what invoke returned (its values, plus `__interrupt__` when it paused) and save the row."""
+        values = {key: value for key, value in final.items() if key != "__interrupt__"}
+        outcome = outcome_from_state(thread_id, values, waiting=bool(final.get("__interrupt__")))
         ticket: TicketInput = outcome.values["ticket"]
         self.tickets.save(
             TicketRow(
