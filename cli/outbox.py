@@ -19,7 +19,8 @@ from rich.table import Table
 
 from core.database import Database
 from core.errors import DoxaError
-from core.mail_delivery import SmtpSender, deliver_pending, list_messages
+from core.mail_delivery import SmtpSender, deliver_pending
+from core.outbox import Outbox
 from core.settings import get_settings
 
 app = typer.Typer(help="The e-mail outbox: queued messages and their SMTP delivery.", no_args_is_help=True)
@@ -52,7 +53,7 @@ def list_outbox(
 ) -> None:
     """Show queued e-mails, newest first, with their status, attempts and last error."""
     with Database.open(get_settings()) as db:
-        rows = list_messages(db, status=status.value if status else None, ticket_id=ticket, limit=limit, offset=offset)
+        rows = Outbox(db).list(status=status.value if status else None, ticket_id=ticket, limit=limit, offset=offset)
     if json_output:
         typer.echo(json.dumps([_jsonable(row) for row in rows], ensure_ascii=False))
         return

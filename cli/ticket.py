@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 from pydantic import ValidationError
@@ -18,12 +18,12 @@ from core.errors import ConflictError, NotFoundError
 from core.services import Services
 from core.settings import get_settings
 from graph.ticket_service import TicketOutcome, TicketService
-from state.ticket import CustomerFeedback, TicketInput
+from state.ticket import CustomerFeedback, TicketInput, TicketStatus
 
 app = typer.Typer(help="Ticket threads: run a ticket through the agents, give feedback, inspect.", no_args_is_help=True)
 console = Console(stderr=True)
 
-STATUSES = ["running", "rejected", "answered", "awaiting_feedback", "escalated", "closed"]
+STATUSES = get_args(TicketStatus)
 
 
 @contextmanager

@@ -24,12 +24,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from core.database import Database
-from core.errors import ConfigurationError, DoxaError, InvalidInputError
+from core.errors import ConfigurationError, DoxaError
 
 log = logging.getLogger(__name__)
 
 TEAM_PREFIX = "team:"
-OUTBOX_STATUSES = ("pending", "sent", "failed", "held")
 _DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 _TRUE = {"1", "true", "yes", "on"}
 _ERROR_LIMIT = 500
@@ -270,24 +269,3 @@ def _held_reason(recipient: str | None) -> str:
         return "no recipient"
     team = recipient.removeprefix(TEAM_PREFIX)
     return f"no address for team {team!r}: add it to DOXA_ESCALATION_TEAM_ADDRESSES and set the row back to pending"
-
-
-def list_messages(
-    db: Database,
-    *,
-    status: str | None = None,
-    ticket_id: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Outbox rows, newest first, optionally of one status or ticket (bodies left out)."""
-    if status is not None and status not in OUTBOX_STATUSES:
-        raise InvalidInputError(f"unknown outbox status {status!r}; expected one of {', '.join(OUTBOX_STATUSES)}")
-    with db.transaction() as conn:
-        return conn.execute(
-            "SELECT id, ticket_id, recipient, subject, template, status, attempts, last_error, created_at, sent_at"
-            " FROM outbox WHERE (%(status)s::text IS NULL OR status = %(status)s)"
-            " AND (%(ticket)s::text IS NULL OR ticket_id = %(ticket)s)"
-            " ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s",
-            {"status": status, "ticket": ticket_id, "limit": limit, "offset": offset},
-        ).fetchall()

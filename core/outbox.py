@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.database import Database
+from core.errors import InvalidInputError
+
+OUTBOX_STATUSES = ("pending", "sent", "failed", "held")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
@@ -64,11 +67,17 @@ class Outbox:
             ).fetchone()
         return row is not None
 
-    def for_ticket(self, ticket_id: str) -> list[dict[str, Any]]:
-        """Every message of one ticket, oldest first."""
+    def list(
+        self, *, status: str | None = None, ticket_id: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Messages, newest first, optionally of one status or ticket (bodies left out)."""
+        if status is not None and status not in OUTBOX_STATUSES:
+            raise InvalidInputError(f"unknown outbox status {status!r}; expected one of {', '.join(OUTBOX_STATUSES)}")
         with self.db.connection() as conn:
             return conn.execute(
-                "SELECT id, recipient, subject, body, template, status, created_at, sent_at"
-                " FROM outbox WHERE ticket_id = %s ORDER BY id",
-                (ticket_id,),
+                "SELECT id, ticket_id, recipient, subject, template, status, attempts, last_error, created_at, sent_at"
+                " FROM outbox WHERE (%(status)s::text IS NULL OR status = %(status)s)"
+                " AND (%(ticket)s::text IS NULL OR ticket_id = %(ticket)s)"
+                " ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s",
+                {"status": status, "ticket": ticket_id, "limit": limit, "offset": offset},
             ).fetchall()

@@ -119,7 +119,7 @@ PASSWORD_TICKET = TicketInput(
 
 
 def outbox_templates(services: Services, ticket_id: str) -> list[str]:
-    return [m["template"] for m in Outbox(services.db).for_ticket(ticket_id)]
+    return [m["template"] for m in reversed(Outbox(services.db).list(ticket_id=ticket_id))]
 
 
 def test_invalid_ticket_is_rejected_with_reasons(services: Services) -> None:
