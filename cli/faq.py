@@ -1,0 +1,13 @@
+"""`doxa faq`: mine FAQ candidates from resolved tickets, review them, and search the production FAQs.
+
+Commands live in modules by concern (mining, review, the production table) and are registered here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="Mine FAQ candidates from resolved tickets, review them (approve, reject, edit, revert) and search FAQs.",
+    no_args_is_help=True,
+)
