@@ -10,8 +10,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from croniter import croniter
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import InvalidInputError
+from core.maintenance.durations import parse_duration
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -141,6 +145,69 @@ class Settings(BaseSettings):
     )
     mail_from: str = Field(default="support@doxa.invalid", description="From address of delivered e-mails.")
 
+    # --- API and auth ------------------------------------------------------------------------------
+    auth_disabled: bool = Field(
+        default=False,
+        description="Serve the API without authentication (every caller is an admin). Allowed only in the demo and "
+        "development environments, with a warning at start-up; production refuses to start.",
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 secret that signs bearer tokens (at least 32 bytes in production). Unset with no JWKS URL: "
+        "only API keys authenticate.",
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None, description="JWKS URL of an identity provider whose RS256/ES256 tokens the API accepts."
+    )
+    jwt_jwks_cache_s: int = Field(default=300, gt=0, description="Seconds the JWKS keys are cached.")
+    jwt_issuer: str | None = Field(default=None, description="Required `iss` claim of bearer tokens, when set.")
+    jwt_audience: str | None = Field(default=None, description="Required `aud` claim of bearer tokens, when set.")
+    jwt_roles_claim: str = Field(
+        default="roles", description="Claim holding the token's roles (a list; dots reach nested claims, a.b.roles)."
+    )
+    api_run_workers: int = Field(
+        default=4, ge=1, description="Worker threads that run ticket graphs for the API (sync and async requests)."
+    )
+    api_max_pending_runs: int = Field(
+        default=256, ge=1, description="Ticket runs queued or running at once; more get 503 with Retry-After."
+    )
+    api_max_body_bytes: int = Field(
+        default=262_144, gt=0, description="Largest JSON request body; larger ones get 413 (uploads: max_file_bytes)."
+    )
+    api_events_poll_s: float = Field(
+        default=0.5, gt=0, description="How often /tickets/{id}/events polls a run on another replica."
+    )
+    api_events_timeout_s: float = Field(
+        default=600.0, gt=0, description="Longest a /tickets/{id}/events stream stays open."
+    )
+
+    # --- FAQ mining ------------------------------------------------------------------------------
+    mining_database: str = Field(default="ticketing", description="ClickHouse database holding `tickets`.")
+    mining_statuses: list[str] = Field(
+        default=["Closed", "Resolved"], description="Ticket statuses that count as resolved (JSON list)."
+    )
+    mining_min_body_chars: int = Field(default=30, ge=0, description="Shorter ticket bodies are pre-filtered out.")
+    mining_min_closure_notes_chars: int = Field(
+        default=30, ge=0, description="Tickets with shorter closure notes are pre-filtered out."
+    )
+    mining_pii_mode: Literal["redact", "skip"] = Field(
+        default="redact",
+        description="What mining does with a ticket holding personal data or secrets: redact them before any "
+        "embedding or LLM call, or skip the ticket (counted as skipped_pii).",
+    )
+    mining_cluster_distance: float = Field(
+        default=0.44, gt=0, lt=2, description="Cosine distance within which tickets are grouped (complete linkage)."
+    )
+    mining_identical_similarity: float = Field(
+        default=0.95, gt=0, le=1, description="A candidate this similar to a production or pending FAQ is skipped."
+    )
+    mining_merge_similarity: float = Field(
+        default=0.80, gt=0, le=1, description="The offline analysis proposes MERGE from this similarity to a FAQ."
+    )
+    mining_lookback_days: int = Field(default=7, ge=1, description="Default age limit of mined tickets.")
+    mining_limit: int = Field(default=10_000, ge=1, le=100_000, description="Default tickets per mining run.")
+    mining_page_size: int = Field(default=1_000, ge=1, description="Tickets per ClickHouse page.")
+
     # --- LLM -------------------------------------------------------------------------------------
     mistral_api_key: SecretStr | None = Field(
         default=None,
@@ -151,10 +218,43 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one LLM call.")
     llm_max_retries: int = Field(default=2, ge=0, description="Retries of a failed LLM call before fallback.")
 
+    # --- Schedules -------------------------------------------------------------------------------
+    mining_schedule: str | None = Field(
+        default=None,
+        description="Cron expression (UTC) on which the API mines new FAQ candidates, e.g. '0 2 * * *'. Unset: "
+        "no scheduled mining. One replica runs each tick (a Postgres advisory lock).",
+    )
+    prune_schedule: str | None = Field(
+        default=None,
+        description="Cron expression (UTC) on which the API prunes the checkpoints of finished threads, e.g. "
+        "'30 3 * * 0'. Unset: prune only with `doxa maintenance prune`.",
+    )
+    prune_closed_older_than: str = Field(
+        default="30d",
+        description="Scheduled pruning deletes the checkpoints of threads finished longer ago than this (30d, 12h, "
+        "90m).",
+    )
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:
         return home.expanduser().resolve()
+
+    @field_validator("mining_schedule", "prune_schedule")
+    @classmethod
+    def _valid_cron(cls, expression: str | None) -> str | None:
+        if expression is not None and not croniter.is_valid(expression):
+            raise ValueError(f"{expression!r} is not a cron expression (five fields: minute hour day month weekday)")
+        return expression
+
+    @field_validator("prune_closed_older_than")
+    @classmethod
+    def _valid_duration(cls, text: str) -> str:
+        try:
+            parse_duration(text)
+        except InvalidInputError as exc:
+            raise ValueError(str(exc)) from exc
+        return text
 
     @property
     def llm_enabled(self) -> bool:

@@ -1,0 +1,1 @@
+"""Operations on Doxa's own database: checkpoint retention, backups, durations for their options."""
