@@ -336,8 +336,16 @@ class FaqStore:
 
 
 def normalise_tags(tags: Sequence[str]) -> list[str]:
-    """Tags as one representation everywhere (a text[]): whitespace collapsed, empty and repeated ones dropped."""
-    return list(dict.fromkeys(cleaned for tag in tags if (cleaned := " ".join(tag.split()))))
+    """Tags as one representation everywhere (a text[]): whitespace collapsed, empty ones and repeats dropped.
+
+    A repeat differs only in case from an earlier tag; the first spelling is kept.
+    """
+    kept: dict[str, str] = {}
+    for tag in tags:
+        cleaned = " ".join(tag.split())
+        if cleaned:
+            kept.setdefault(cleaned.casefold(), cleaned)
+    return list(kept.values())
 
 
 def _validated_tickets(draft: CandidateDraft) -> list[str]:
