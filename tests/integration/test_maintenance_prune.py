@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -205,3 +206,28 @@ def test_non_positive_age_is_refused(db: Database) -> None:
 def test_a_database_without_checkpoint_tables_has_nothing_to_prune(db: Database) -> None:
     report = prune_checkpoints(db, MONTH)
     assert report.threads_pruned == 0 and report.batches == 0
+
+
+def test_cli_prune_reports_in_json_and_words(
+    services: Services, four_threads: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli import maintenance as maintenance_cli
+
+    monkeypatch.setattr(maintenance_cli, "get_settings", lambda: services.settings)
+    runner = CliRunner()
+    backdate(services.db, "T-closed")
+
+    bad = runner.invoke(maintenance_cli.app, ["prune", "--closed-older-than", "30 days"])
+    assert bad.exit_code == 2 and "invalid duration" in bad.output
+
+    dry = runner.invoke(maintenance_cli.app, ["prune", "--closed-older-than", "720h", "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    summary = json.loads(dry.stdout)
+    assert summary["dry_run"] is True and summary["threads_pruned"] == 1 and summary["rows_deleted"]["checkpoints"] > 0
+
+    done = runner.invoke(maintenance_cli.app, ["prune", "--closed-older-than", "30d"])
+    assert done.exit_code == 0, done.output
+    assert "pruned 1 threads finished more than 30d ago (1 tickets, 0 mining runs)" in done.stdout
+    assert "T-closed" not in checkpoint_rows(services.db)
