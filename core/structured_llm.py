@@ -3,7 +3,9 @@
 Every LLM call in Doxa goes through `ask_structured`. The model is asked for one JSON object that matches
 the schema; the reply is parsed and validated by pydantic. Timeouts, rate limits, provider errors, empty or
 malformed replies are retried with exponential backoff; when the retries are used up the caller's offline
-path answers instead, and the outcome says so (`fell_back`, `error`), so the graph can record it.
+path answers instead, and the outcome says so (`fell_back`, `error`), so the caller can record it.
+The ticket graph's nodes ask once per attempt (`max_attempts=1`) and leave retries to LangGraph's
+`RetryPolicy` (see `nodes/llm_step.py`); code outside a graph uses `structured_or_fallback`.
 Parsing JSON from the message text (rather than provider-specific tool calling) keeps one code path for
 Mistral and for LangChain's fake chat models in tests.
 """

@@ -24,6 +24,7 @@ from nodes.evaluate import evaluate
 from nodes.find_solution import find_solution
 from nodes.handle_feedback import handle_feedback
 from nodes.improve import improve
+from nodes.llm_step import llm_retry_policy
 from nodes.plan import plan
 from nodes.reject import reject
 from nodes.score import score
@@ -31,9 +32,10 @@ from nodes.send_email import send_email
 from nodes.validate import validate
 from state.ticket import TicketGraphInput, TicketState
 
-# Database hiccups (a restarted server, a dropped pooled connection) are worth a few quick retries;
-# LLM faults are handled inside the nodes, which fall back to their offline path.
+# Database hiccups (a restarted server, a dropped pooled connection) are worth a few quick retries.
 STORAGE_RETRY = RetryPolicy(max_attempts=3, initial_interval=0.2, retry_on=OperationalError)
+# LLM faults: retried with backoff by LangGraph; a node's last attempt answers offline (nodes/llm_step.py).
+DEFAULT_LLM_BACKOFF_S = 0.5
 
 
 def route_after_validate(state: TicketState) -> Literal["score", "reject"]:
@@ -61,24 +63,30 @@ def route_after_feedback(state: TicketState) -> Literal["close", "analyze", "esc
     return "escalate"
 
 
-def build_ticket_graph() -> StateGraph[TicketState, TicketContext, TicketGraphInput, TicketState]:
-    """The uncompiled builder; callers compile it with the checkpointer they own."""
+def build_ticket_graph(
+    *, llm_backoff_s: float = DEFAULT_LLM_BACKOFF_S
+) -> StateGraph[TicketState, TicketContext, TicketGraphInput, TicketState]:
+    """The uncompiled builder; callers compile it with the checkpointer they own.
+
+    `llm_backoff_s` is the first wait before an LLM node is retried (then doubled); 0 retries at once.
+    """
+    llm = llm_retry_policy(llm_backoff_s)
     builder = StateGraph(TicketState, context_schema=TicketContext, input_schema=TicketGraphInput)
-    builder.add_node(validate)
+    builder.add_node(validate, retry_policy=llm)
     builder.add_node(reject, retry_policy=STORAGE_RETRY)
-    builder.add_node(score)
-    builder.add_node(analyze)
-    builder.add_node(classify)
-    builder.add_node(plan)
+    builder.add_node(score, retry_policy=llm)
+    builder.add_node(analyze, retry_policy=llm)
+    builder.add_node(classify, retry_policy=llm)
+    builder.add_node(plan, retry_policy=llm)
     builder.add_node(find_solution, retry_policy=STORAGE_RETRY)
-    builder.add_node(evaluate)
-    builder.add_node(compose_response)
+    builder.add_node(evaluate, retry_policy=llm)
+    builder.add_node(compose_response, retry_policy=llm)
     builder.add_node(send_email, retry_policy=STORAGE_RETRY)
     builder.add_node(await_feedback)
-    builder.add_node(handle_feedback)
-    builder.add_node(escalate, retry_policy=STORAGE_RETRY)
+    builder.add_node(handle_feedback, retry_policy=llm)
+    builder.add_node(escalate, retry_policy=[llm, STORAGE_RETRY])
     builder.add_node(close)
-    builder.add_node(improve, retry_policy=STORAGE_RETRY)
+    builder.add_node(improve, retry_policy=[llm, STORAGE_RETRY])
 
     builder.add_edge(START, "validate")
     builder.add_conditional_edges("validate", route_after_validate)

@@ -42,6 +42,7 @@ CHECKPOINT_TYPES: list[type[BaseModel]] = [
     agents.Email,
     agents.FeedbackDecision,
     agents.Escalation,
+    agents.KnowledgeGapSuggestion,
 ]
 
 
@@ -59,6 +60,8 @@ class TicketOutcome(BaseModel):
     priority: str | None = None
     category: str | None = None
     kb_confident: bool | None = None
+    answered_by: str | None = None
+    faq_id: int | None = None
     attempt: int = 1
     email: dict[str, Any] | None = None
     escalation_id: str | None = None
@@ -73,7 +76,9 @@ class TicketService:
     def __init__(self, context: TicketContext, checkpointer: BaseCheckpointSaver[Any], tickets: TicketStore) -> None:
         self.context = context
         self.tickets = tickets
-        self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_ticket_graph().compile(checkpointer=checkpointer)
+        self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_ticket_graph(
+            llm_backoff_s=context.llm_backoff_s
+        ).compile(checkpointer=checkpointer)
 
     @staticmethod
     def postgres_checkpointer(tickets: TicketStore) -> PostgresSaver:
@@ -175,6 +180,8 @@ def outcome_from_state(thread_id: str, values: TicketState | dict[str, Any], *, 
         priority=priority.priority if priority else None,
         category=classification.primary_category if classification else None,
         kb_confident=solution.kb_confident if solution else None,
+        answered_by=solution.answered_by if solution else None,
+        faq_id=solution.faq_id if solution else None,
         attempt=values.get("attempt", 1),
         email=email.model_dump(include={"template", "subject", "body", "recipient"}) if email else None,
         escalation_id=escalation.escalation_id if escalation else None,

@@ -49,21 +49,24 @@ def classify_offline(
 
 
 def classify(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
-    """Classify the ticket; an LLM answer outside the taxonomy is replaced by the offline one."""
+    """Classify the ticket; an LLM answer outside the taxonomy is a fault (retried, then the offline answer)."""
     ticket, analysis, priority = state["ticket"], state["analysis"], state["priority"]
     text = f"{ticket.subject}\n{ticket.body}"
     categories = list(context_of(runtime).categories)
+
+    def outside_taxonomy(answer: Classification) -> str | None:
+        return None if answer.primary_category in categories else f"category {answer.primary_category!r} is unknown"
+
     classification, fallback = llm_or_offline(
         runtime,
         "classify",
         CLASSIFY,
         Classification,
         lambda: classify_offline(runtime, analysis, priority, text),
+        check=outside_taxonomy,
         system_fields={"categories": ", ".join(categories)},
         summary=analysis.summary,
         body=ticket.body,
         keywords=", ".join(analysis.keywords),
     )
-    if classification.primary_category not in categories:
-        classification, fallback = classify_offline(runtime, analysis, priority, text), {"fallbacks": ["classify"]}
     return {"classification": classification, "path": ["classify"], **fallback}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -45,6 +45,45 @@ class KnowledgeRetriever(Protocol):
         max_retrieval_attempts: int,
     ) -> Mapping[str, Any]:
         """Ranked passages and the `kb_confident` / `kb_limit_reached` signals."""
+        ...
+
+
+class FaqMatch(Protocol):
+    """A production FAQ found for a query."""
+
+    @property
+    def id(self) -> int:
+        """The FAQ's id (cited as "FAQ #id")."""
+        ...
+
+    @property
+    def question(self) -> str:
+        """The FAQ's question."""
+        ...
+
+    @property
+    def answer(self) -> str:
+        """The FAQ's answer."""
+        ...
+
+    @property
+    def similarity(self) -> float:
+        """Cosine similarity of the FAQ's question to the query."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """The FAQ's version (bumped by every merge, revert or edit)."""
+        ...
+
+
+class FaqSearch(Protocol):
+    """Searches the live production FAQs (deleted ones never match)."""
+
+    def search(
+        self, query: str, top_k: int = 3, min_similarity: float = 0.0, *, exclude_ids: Collection[int] = ()
+    ) -> Sequence[FaqMatch]:
+        """The best FAQs at or above `min_similarity`, best first."""
         ...
 
 
@@ -105,6 +144,9 @@ class TicketContext:
     categories: Sequence[str] = field(metadata={"description": "Category names of the taxonomy."})
     sections: SectionSource | None = field(
         default=None, metadata={"description": "Whole sections, so an answer can show its passage in context."}
+    )
+    faqs: FaqSearch | None = field(
+        default=None, metadata={"description": "Approved production FAQs, searched beside the documents."}
     )
     outbox: Outbox = field(metadata={"description": "Where e-mails to customers and teams are queued."})
     tickets: TicketStore = field(metadata={"description": "Escalation records and knowledge gaps."})

@@ -79,7 +79,7 @@ SIGNATURE = {"en": "The support team", "fr": "L'équipe support"}
 
 TEAM_NOTIFICATION = (
     "Ticket {ticket_id} was escalated to {team}.\nReason: {reason}\nPriority: {priority}\nCategory: {category}\n"
-    "Attempts: {attempt}\nSuggested skills: {skills}\n\nSubject: {subject}\n\n{body}"
+    "Attempts: {attempt}\nSuggested skills: {skills}\n\nSummary: {summary}\n\nSubject: {subject}\n\n{body}"
 )
 
 # The validator's reason codes (core.text_analysis.vagueness), worded for the customer.

@@ -12,8 +12,10 @@ from core.ticket_store import EscalationRecord
 from nodes import email_text
 from nodes.compose_response import greeting
 from nodes.context import TicketContext, context_of
+from nodes.llm_step import llm_or_offline
+from nodes.prompts import HANDOFF
 from nodes.send_email import queue_email, thread_id
-from state.agents import Email, Escalation
+from state.agents import Email, Escalation, HandoffNote
 from state.ticket import TicketState
 
 _ESCALATION_NAMESPACE = uuid.UUID("5b0f3c1e-4f7a-4f51-9a43-0d1c6e2b7a10")
@@ -30,8 +32,50 @@ def escalation_context(state: TicketState) -> dict[str, Any]:
     return context
 
 
+def handoff_offline(state: TicketState, reason: str) -> HandoffNote:
+    """A summary assembled from the analysis and the attempts; the classifier's skills."""
+    ticket, analysis, classification = state["ticket"], state.get("analysis"), state.get("classification")
+    problem = analysis.summary if analysis else ticket.subject
+    attempts = state.get("attempt", 1)
+    tried = f"{attempts} answer(s) from the knowledge base" if "solution" in state else "no automated answer"
+    clarifications = state.get("clarifications", [])
+    added = f" The customer added: {' / '.join(clarifications)}." if clarifications else ""
+    summary = f"{problem} Tried: {tried}.{added} Escalated because {reason}."
+    skills = classification.required_skills if classification and classification.required_skills else []
+    return HandoffNote(summary=summary[:2000], suggested_skills=skills or ["general-support"])
+
+
+def write_handoff(
+    state: TicketState, runtime: Runtime[TicketContext], reason: str, team: str, category: str | None, level: str | None
+) -> tuple[HandoffNote, dict[str, Any]]:
+    """The hand-off note: the LLM's summary and skills; a team it suggests must be one the routing table knows."""
+    policy, ticket = context_of(runtime).policy, state["ticket"]
+    teams = sorted(policy.known_teams())
+
+    def unknown_team(note: HandoffNote) -> str | None:
+        return None if note.suggested_team in (None, *teams) else f"unknown team {note.suggested_team!r}"
+
+    return llm_or_offline(
+        runtime,
+        "escalate",
+        HANDOFF,
+        HandoffNote,
+        lambda: handoff_offline(state, reason),
+        check=unknown_team,
+        system_fields={"teams": ", ".join(teams)},
+        subject=ticket.subject,
+        body=ticket.body,
+        clarifications="".join(f"Clarification: {c}\n" for c in state.get("clarifications", [])),
+        reason=reason,
+        category=category or "-",
+        priority=level or "-",
+        attempt=state.get("attempt", 1),
+        team=team,
+    )
+
+
 def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
-    """Record the hand-off once, route it by category and priority, notify the team and the customer."""
+    """Record the hand-off once, route it by category and priority (the config table), notify team and customer."""
     ticket, ticket_id = state["ticket"], thread_id()
     classification = state.get("classification")
     priority = state.get("priority")
@@ -39,7 +83,13 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
     level = priority.priority if priority else None
     team = context_of(runtime).policy.team_for(category, level)
     reason = state.get("escalation_reason", "escalated")
-    skills = classification.required_skills if classification else []
+    # Written before any side effect, so a retried LLM fault repeats nothing.
+    note, fallback = write_handoff(state, runtime, reason, team, category, level)
+    skills = list(note.suggested_skills)
+    context = escalation_context(state) | {
+        "handoff_summary": note.summary,
+        "suggested_team": note.suggested_team,
+    }
     record = EscalationRecord(
         id=f"ESC-{uuid.uuid5(_ESCALATION_NAMESPACE, ticket_id).hex[:12]}",
         ticket_id=ticket_id,
@@ -48,7 +98,7 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
         priority=level,
         category=category,
         suggested_skills=skills,
-        context=escalation_context(state),
+        context=context,
     )
     escalation_id = context_of(runtime).tickets.open_escalation(record)
     outbox = context_of(runtime).outbox
@@ -66,6 +116,7 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
                 category=category,
                 attempt=state.get("attempt", 1),
                 skills=", ".join(skills) or "-",
+                summary=note.summary,
                 subject=ticket.subject,
                 body=ticket.body,
             ),
@@ -88,6 +139,11 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
     )
     queue_email(outbox, notice, ticket_id, f"{ticket_id}:escalation:customer")
     escalation = Escalation(
-        escalation_id=escalation_id, team=team, reason=reason, suggested_skills=skills, notification_sent=notified
+        escalation_id=escalation_id,
+        team=team,
+        reason=reason,
+        summary=note.summary,
+        suggested_skills=skills,
+        notification_sent=notified,
     )
-    return {"escalation": escalation, "email": notice, "status": "escalated", "path": ["escalate"]}
+    return {"escalation": escalation, "email": notice, "status": "escalated", "path": ["escalate"], **fallback}

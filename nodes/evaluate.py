@@ -9,8 +9,10 @@ from langgraph.runtime import Runtime
 from core.pii import detect_pii
 from core.sentiment import analyze_sentiment
 from nodes.context import TicketContext, context_of
+from nodes.llm_step import llm_or_offline
 from nodes.policy import TicketPolicy
-from state.agents import Classification, Evaluation, QueryAnalysis, Solution, Validation
+from nodes.prompts import EVALUATE
+from state.agents import Classification, Evaluation, EvaluationJudgment, QueryAnalysis, Solution, Validation
 from state.ticket import TicketState
 
 
@@ -37,11 +39,9 @@ def combined_confidence(
     return round(min(1.0, max(0.0, total)), 4)
 
 
-def evaluate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
-    """Escalate on low confidence, sensitive personal data, strong negativity or an empty answer."""
-    policy = context_of(runtime).policy
-    ticket, solution = state["ticket"], state["solution"]
-    text = "\n".join([ticket.subject, ticket.body, *state.get("clarifications", [])])
+def evaluate_offline(policy: TicketPolicy, state: TicketState, text: str) -> Evaluation:
+    """The deterministic evaluation: the seed's confidence formula, PII and sentiment rules, an empty answer."""
+    solution = state["solution"]
     confidence = combined_confidence(policy, solution, state["classification"], state["validation"], state["analysis"])
     sensitive_kinds = sorted({str(f.kind) for f in detect_pii(text)} & policy.escalate_on_pii)
     negative = analyze_sentiment(text).strongly_negative
@@ -54,14 +54,59 @@ def evaluate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
         reasons.append(f"sensitive data in the ticket ({', '.join(sensitive_kinds)})")
     if negative:
         reasons.append("the customer is strongly dissatisfied")
-    evaluation = Evaluation(
+    return Evaluation(
         confidence=confidence,
         escalate=bool(reasons),
         sensitive=bool(sensitive_kinds),
         negative_sentiment=negative,
         reason="; ".join(reasons),
     )
-    update: dict[str, Any] = {"evaluation": evaluation, "path": ["evaluate"]}
+
+
+def combine(rules: Evaluation, judgment: EvaluationJudgment, escalate_below: float) -> Evaluation:
+    """The rules' evaluation with the LLM's second opinion added: it can lower confidence or add reasons only."""
+    confidence = min(rules.confidence, judgment.confidence)
+    reasons = [rules.reason] if rules.reason else []
+    if not judgment.answers_the_question:
+        reasons.append("the reviewer found the answer does not address the problem")
+    if confidence < escalate_below <= rules.confidence:
+        reasons.append(f"the reviewer's confidence {confidence:.2f} is below {escalate_below:.2f}")
+    if judgment.sensitive and not rules.sensitive:
+        reasons.append("the reviewer found sensitive data in the ticket")
+    if judgment.negative_sentiment and not rules.negative_sentiment:
+        reasons.append("the reviewer found the customer strongly dissatisfied")
+    if judgment.escalate:
+        reasons.append(f"the reviewer asks for a person: {judgment.reason or 'no reason given'}")
+    return Evaluation(
+        confidence=confidence,
+        escalate=bool(reasons),
+        sensitive=rules.sensitive or judgment.sensitive,
+        negative_sentiment=rules.negative_sentiment or judgment.negative_sentiment,
+        reason="; ".join(reasons),
+    )
+
+
+def evaluate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
+    """Escalate on low confidence, sensitive personal data, strong negativity, an empty answer, or the LLM's doubt."""
+    policy = context_of(runtime).policy
+    ticket, solution = state["ticket"], state["solution"]
+    clarifications = state.get("clarifications", [])
+    text = "\n".join([ticket.subject, ticket.body, *clarifications])
+    rules = evaluate_offline(policy, state, text)
+    judgment, fallback = llm_or_offline(
+        runtime,
+        "evaluate",
+        EVALUATE,
+        EvaluationJudgment,
+        # Offline, the second opinion agrees with the rules, so combining changes nothing.
+        lambda: EvaluationJudgment(answers_the_question=True, confidence=rules.confidence, escalate=False),
+        subject=ticket.subject,
+        body=ticket.body,
+        clarifications="".join(f"Clarification: {c}\n" for c in clarifications),
+        answer=solution.solution_text or "(no answer found)",
+    )
+    evaluation = combine(rules, judgment, policy.escalate_below)
+    update: dict[str, Any] = {"evaluation": evaluation, "path": ["evaluate"], **fallback}
     if evaluation.escalate:
         update["escalation_reason"] = evaluation.reason
     return update

@@ -7,12 +7,14 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.context import SectionSource, TicketContext, context_of
+from nodes.context import FaqMatch, FaqSearch, SectionSource, TicketContext, context_of
 from state.agents import AnswerSource, Citation, Solution
 from state.ticket import TicketState
 
 # A section up to this long is shown whole; a longer one is answered with the retrieved passage alone.
 SECTION_ANSWER_CHARS = 1500
+# Passage ids of production FAQs in `results` (and so in `shown_chunk_ids`): "faq:12".
+FAQ_PASSAGE_PREFIX = "faq:"
 
 
 def solution_from_retrieval(
@@ -74,6 +76,8 @@ def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[s
     solution = solution_from_retrieval(
         retrieved, exclude=shown, top_k=policy.top_k, kb_confidence_threshold=policy.kb_confidence_threshold
     )
+    faq = best_faq(context_of(runtime).faqs, analysis.reformulation, shown, policy.kb_confidence_threshold)
+    solution = prefer_faq(solution, faq, top_k=policy.top_k, kb_confidence_threshold=policy.kb_confidence_threshold)
     section = whole_section(context_of(runtime).sections, solution)
     if section:
         solution = solution.model_copy(update={"solution_text": section})
@@ -90,3 +94,49 @@ def whole_section(sections: SectionSource | None, solution: Solution) -> str | N
     if section is None or len(section.text) > SECTION_ANSWER_CHARS:
         return None
     return section.text
+
+
+def best_faq(faqs: FaqSearch | None, query: str, shown: Collection[str], threshold: float) -> FaqMatch | None:
+    """The best live FAQ at or above the confidence threshold that the customer was not already shown."""
+    if faqs is None:
+        return None
+    already_shown = {int(p.removeprefix(FAQ_PASSAGE_PREFIX)) for p in shown if p.startswith(FAQ_PASSAGE_PREFIX)}
+    hits = faqs.search(query, top_k=1, min_similarity=threshold, exclude_ids=already_shown)
+    return hits[0] if hits else None
+
+
+def prefer_faq(solution: Solution, faq: FaqMatch | None, *, top_k: int, kb_confidence_threshold: float) -> Solution:
+    """Answer with the FAQ when it reaches the confidence threshold and beats the best document passage.
+
+    The FAQ becomes the first passage (id "faq:<id>", so a customer who says it did not help is not shown
+    it again) and the first citation, "FAQ #<id>".
+    """
+    if faq is None or faq.similarity < kb_confidence_threshold or faq.similarity <= solution.confidence:
+        return solution
+    passage: dict[str, object] = {
+        "chunk_text": faq.answer,
+        "similarity_score": faq.similarity,
+        "fused_score": faq.similarity,
+        "metadata": {
+            "kind": "faq",
+            "faq_id": faq.id,
+            "faq_version": faq.version,
+            "chunk_id": f"{FAQ_PASSAGE_PREFIX}{faq.id}",
+            "source": f"faq/{faq.id}",
+            "title": f"FAQ #{faq.id}",
+            "section": faq.question,
+            "rank": 1,
+        },
+    }
+    citation = Citation(title=f"FAQ #{faq.id}", source=f"faq/{faq.id}", section=faq.question, kind="faq")
+    return solution.model_copy(
+        update={
+            "results": [passage, *solution.results][:top_k],
+            "solution_text": faq.answer,
+            "confidence": min(1.0, faq.similarity),
+            "kb_confident": True,
+            "citations": [citation, *solution.citations][:3],
+            "answered_by": "faq",
+            "faq_id": faq.id,
+        }
+    )

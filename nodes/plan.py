@@ -7,7 +7,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from nodes.context import TicketContext, context_of
-from state.agents import Classification, Priority, QueryAnalysis, QueryPlan, ResolutionPath, Validation
+from nodes.llm_step import llm_or_offline
+from nodes.prompts import PLAN
+from state.agents import Classification, PlanProposal, Priority, QueryAnalysis, QueryPlan, ResolutionPath, Validation
 from state.ticket import TicketState
 
 _ESTIMATES = {"critical": "within 1 hour", "high": "within 4 hours", "medium": "within 1 day", "low": "within 3 days"}
@@ -48,18 +50,56 @@ def plan_resolution(
     )
 
 
-def plan(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
-    """Choose the resolution path (deterministic: a routing rule, auditable and tested at its thresholds)."""
-    query_plan = plan_resolution(
-        state["validation"],
-        state["analysis"],
-        state["classification"],
-        state["priority"],
-        context_of(runtime).policy.plan_escalate_below,
+def apply_rules(proposal: PlanProposal, offline: QueryPlan, classification: Classification, floor: float) -> QueryPlan:
+    """The LLM's path and steps, unless a rule decides: critical or poorly understood tickets go to people.
+
+    Priority, confidence and the rule-driven paths stay deterministic; the LLM may send a ticket to a person or
+    the feature queue where the rules would search the KB, never the other way round for a rule's escalation.
+    """
+    path = proposal.resolution_path
+    critical = "critical" in (classification.severity, offline.priority_level)
+    if critical or offline.analysis_confidence < floor:
+        path = "escalation"
+    steps = proposal.next_steps if path == proposal.resolution_path else _NEXT_STEPS[path]
+    return offline.model_copy(
+        update={
+            "resolution_path": path,
+            "next_steps": list(steps),
+            "estimated_resolution_time": proposal.estimated_resolution_time,
+        }
     )
-    update: dict[str, Any] = {"plan": query_plan, "path": ["plan"]}
+
+
+def plan(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
+    """Choose the resolution path: the LLM proposes, the routing rules (tested at their thresholds) dispose."""
+    ticket, classification = state["ticket"], state["classification"]
+    floor = context_of(runtime).policy.plan_escalate_below
+    offline = plan_resolution(state["validation"], state["analysis"], classification, state["priority"], floor)
+    proposal, fallback = llm_or_offline(
+        runtime,
+        "plan",
+        PLAN,
+        PlanProposal,
+        lambda: PlanProposal(
+            resolution_path=offline.resolution_path,
+            next_steps=offline.next_steps,
+            estimated_resolution_time=offline.estimated_resolution_time,
+        ),
+        summary=state["analysis"].summary,
+        body=ticket.body,
+        category=classification.primary_category,
+        severity=classification.severity,
+        priority=offline.priority_level,
+        confidence=offline.analysis_confidence,
+    )
+    query_plan = apply_rules(proposal, offline, classification, floor)
+    update: dict[str, Any] = {"plan": query_plan, "path": ["plan"], **fallback}
     if query_plan.resolution_path == "escalation":
-        update["escalation_reason"] = "the ticket needs a person (critical, or not understood well enough)"
+        update["escalation_reason"] = (
+            "the ticket needs a person (critical, or not understood well enough)"
+            if query_plan.resolution_path == offline.resolution_path
+            else f"the planner sent it to a person: {proposal.reasoning or 'no reason given'}"
+        )
     elif query_plan.resolution_path == "feature_queue":
         update["escalation_reason"] = "feature request, recorded for the product team"
     return update

@@ -55,6 +55,10 @@ class TicketPolicy:
             (signal for offset, signal in KB_SIGNAL_OFFSETS if round(kb_score - threshold - offset, 9) >= 0), 0.0
         )
 
+    def known_teams(self) -> frozenset[str]:
+        """Every team the routing table can name."""
+        return frozenset({*self.escalation_teams.values(), self.default_team, self.critical_team})
+
     def team_for(self, category: str | None, priority: str | None) -> str:
         """Critical tickets go to the critical team; the rest by category."""
         if priority == "critical":

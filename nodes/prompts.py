@@ -83,3 +83,73 @@ COMPOSE = Prompt(
     ),
     user="<ticket>\nSubject: {subject}\n\n{body}\n</ticket>\n\nKnowledge base passages:\n{passages}",
 )
+
+PLAN = Prompt(
+    name="plan_resolution",
+    version=1,
+    system=(
+        "You plan how a help desk handles a support ticket that has already been analysed and classified. "
+        "Choose kb_retrieval when the knowledge base can likely answer it, escalation when a person must act "
+        "(account changes, refunds, outages, anything the customer cannot do alone), feature_queue for product "
+        f"requests. List the handling steps and estimate the resolution time. {_UNTRUSTED}"
+    ),
+    user=(
+        "<ticket>\n{summary}\n\n{body}\n</ticket>\nCategory: {category} (severity {severity}); "
+        "priority: {priority}; analysis confidence: {confidence}"
+    ),
+)
+
+EVALUATE = Prompt(
+    name="evaluate_answer",
+    version=1,
+    system=(
+        "You review an answer a help desk is about to send. Say whether the knowledge-base answer addresses the "
+        "customer's problem, how likely it solves it (0 to 1), whether a person should handle the ticket "
+        "instead, whether the ticket holds personal or secret data (card numbers, IBANs, passwords, tokens) and "
+        f"whether the customer is strongly upset. {_UNTRUSTED}"
+    ),
+    user="<ticket>\nSubject: {subject}\n\n{body}\n{clarifications}</ticket>\n\nProposed answer:\n{answer}",
+)
+
+READ_FEEDBACK = Prompt(
+    name="read_feedback",
+    version=1,
+    system=(
+        "A customer answered a help desk's proposed solution. From their comment, say whether the problem is "
+        "actually solved, whether they are strongly upset, and restate what the comment adds about the problem "
+        f"(new symptoms, what they tried) as a short clarification in their language. {_UNTRUSTED}"
+    ),
+    user=(
+        "<ticket>\nSubject: {subject}\n\n{body}\n</ticket>\nThe customer clicked: {clicked}\n"
+        "<ticket>\nComment: {comment}\n</ticket>"
+    ),
+)
+
+HANDOFF = Prompt(
+    name="escalation_handoff",
+    version=1,
+    system=(
+        "You hand a support ticket over to a human team. Write a short summary for them: the problem, what the "
+        "automated help desk tried, and why it is escalated. Suggest the skills the handler needs. If one of "
+        "these teams fits better than the routed one, name it as suggested_team: {teams}. "
+        f"{_UNTRUSTED}"
+    ),
+    user=(
+        "<ticket>\nSubject: {subject}\n\n{body}\n{clarifications}</ticket>\nReason: {reason}\n"
+        "Category: {category}; priority: {priority}; attempts: {attempt}; routed to: {team}"
+    ),
+)
+
+SUGGEST_KB_ENTRY = Prompt(
+    name="suggest_kb_entry",
+    version=1,
+    system=(
+        "The knowledge base could not answer a support ticket. Propose the article or FAQ entry that would "
+        "have answered it: a title, an outline of its key points, and its category, one of: {categories}. "
+        f"{_UNTRUSTED}"
+    ),
+    user=(
+        "<ticket>\n{reformulation}\n</ticket>\nClosest passages found (not good enough):\n{passages}\n"
+        "Outcome: {outcome}"
+    ),
+)

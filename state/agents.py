@@ -113,6 +113,20 @@ class QueryPlan(AgentOutput):
     estimated_resolution_time: str = Field(description="Human-readable estimate, e.g. 'minutes' or '1-2 days'.")
 
 
+class PlanProposal(AgentOutput):
+    """Query planner's LLM answer: the path it proposes; Doxa's rules still escalate critical or unclear tickets."""
+
+    resolution_path: ResolutionPath = Field(
+        description="kb_retrieval to answer from the knowledge base, escalation for a person, feature_queue for a "
+        "product request."
+    )
+    next_steps: list[str] = Field(min_length=1, max_length=6, description="The handling steps, in order.")
+    estimated_resolution_time: str = Field(
+        min_length=1, max_length=60, description="Human-readable estimate, e.g. 'within 4 hours'."
+    )
+    reasoning: str = Field(default="", max_length=500, description="Why this path, in one or two sentences.")
+
+
 class Citation(AgentOutput):
     """A knowledge-base source an answer relies on."""
 
@@ -132,6 +146,7 @@ class Solution(AgentOutput):
     kb_limit_reached: bool = False
     citations: list[Citation] = Field(default_factory=list)
     answered_by: AnswerSource = "none"
+    faq_id: int | None = Field(default=None, description="The production FAQ that answered, when one did.")
 
 
 class Evaluation(AgentOutput):
@@ -142,6 +157,17 @@ class Evaluation(AgentOutput):
     sensitive: bool = Field(description="Personal data found in the ticket.")
     negative_sentiment: bool = Field(description="The customer is strongly upset.")
     reason: str = ""
+
+
+class EvaluationJudgment(AgentOutput):
+    """Evaluator's LLM answer: a second opinion that can only add reasons to escalate, never clear one."""
+
+    answers_the_question: bool = Field(description="True when the proposed answer addresses the customer's problem.")
+    confidence: float = Field(ge=0, le=1, description="How likely the answer solves the problem.")
+    escalate: bool = Field(description="True when a person should handle the ticket.")
+    sensitive: bool = Field(default=False, description="The ticket holds personal or secret data.")
+    negative_sentiment: bool = Field(default=False, description="The customer is strongly upset.")
+    reason: str = Field(default="", max_length=500, description="Why escalate, for the team; empty otherwise.")
 
 
 class Email(AgentOutput):
@@ -160,12 +186,45 @@ class FeedbackDecision(AgentOutput):
     message: str = ""
 
 
+class FeedbackReading(AgentOutput):
+    """Feedback handler's LLM answer: what the customer's comment says."""
+
+    satisfied: bool = Field(description="True only when the comment confirms the problem is solved.")
+    strongly_negative: bool = Field(description="The customer is angry, threatening or insulting.")
+    clarification: str = Field(
+        default="",
+        max_length=2000,
+        description="What the comment adds about the problem, restated in the customer's language; empty if nothing.",
+    )
+
+
+class HandoffNote(AgentOutput):
+    """Escalation manager's LLM answer: what the human team should read first."""
+
+    summary: str = Field(min_length=1, max_length=2000, description="The problem, what was tried and why it failed.")
+    suggested_skills: list[str] = Field(
+        min_length=1, max_length=6, description="Skills the handler needs, short lowercase names."
+    )
+    suggested_team: str | None = Field(
+        default=None, description="One of the configured teams when another one fits better; advisory only."
+    )
+
+
+class KnowledgeGapSuggestion(AgentOutput):
+    """Continuous improvement's LLM answer: the knowledge-base entry that would have answered the ticket."""
+
+    title: str = Field(min_length=3, max_length=150, description="Title of the missing article or FAQ.")
+    outline: list[str] = Field(min_length=1, max_length=8, description="Its sections or key points, in order.")
+    category: str = Field(description="One category name of the configured taxonomy.")
+
+
 class Escalation(AgentOutput):
     """Escalation manager: the hand-off record."""
 
     escalation_id: str
     team: str
     reason: str
+    summary: str = ""
     suggested_skills: list[str] = Field(default_factory=list)
     notification_sent: bool = False
     status: Literal["open", "assigned", "resolved"] = "open"

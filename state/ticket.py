@@ -16,6 +16,7 @@ from state.agents import (
     Escalation,
     Evaluation,
     FeedbackDecision,
+    KnowledgeGapSuggestion,
     Priority,
     QueryAnalysis,
     QueryPlan,
@@ -66,12 +67,14 @@ class TicketState(TypedDict, total=False):
     feedback_decision: FeedbackDecision
     escalation: Escalation
     escalation_reason: str
+    kb_suggestion: KnowledgeGapSuggestion
     status: TicketStatus
     attempt: int
     clarifications: Annotated[list[str], operator.add]
     shown_chunk_ids: Annotated[list[str], operator.add]
     path: Annotated[list[str], operator.add]
     fallbacks: Annotated[list[str], operator.add]
+    llm_errors: Annotated[list[str], operator.add]
 
 
 class TicketGraphInput(TypedDict):

@@ -233,33 +233,45 @@ def test_llm_answers_are_used_when_valid(services: Services) -> None:
         '{"primary_category": "authentification", "confidence_category": 0.9, "severity": "high",'
         ' "confidence_severity": 0.8, "treatment_type": "priority", "confidence_treatment": 0.8,'
         ' "required_skills": ["iam"], "confidence_skills": 0.7}',
+        '{"resolution_path": "kb_retrieval", "next_steps": ["search the KB", "answer"],'
+        ' "estimated_resolution_time": "within 2 hours"}',
+        '{"answers_the_question": true, "confidence": 0.95, "escalate": false}',
         '{"answer": "Use the reset link from Settings > Security."}',
     ]
     outcome = make_service(services, CannedRetriever(0.9), fake_model(*replies)).run(PASSWORD_TICKET)
     assert outcome.fallbacks == []
     assert outcome.values["priority"].score == 90 and outcome.priority == "critical"
+    assert outcome.values["plan"].estimated_resolution_time == "within 2 hours"
     assert outcome.email and "Settings > Security" in outcome.email["body"]
 
 
 def test_malformed_and_failing_llm_replies_fall_back_offline(services: Services) -> None:
-    # Every reply is unusable: each LLM node falls back to its offline path, and the thread still completes.
+    # Every reply is unusable: each LLM node is retried by the RetryPolicy, then falls back to its offline path,
+    # and the thread still completes.
     model = fake_model(*(["not json"] * 3 + ['{"valid": "perhaps"}'] * 3 + [""] * 40))
     outcome = make_service(services, CannedRetriever(0.9), model).run(PASSWORD_TICKET)
     assert outcome.status == "answered"
-    assert outcome.fallbacks[:2] == ["validate", "score"]
-    assert "compose_response" in outcome.fallbacks
+    assert outcome.fallbacks == ["validate", "score", "analyze", "classify", "plan", "evaluate", "compose_response"]
+    errors = outcome.values["llm_errors"]
+    assert "no JSON object" in errors[0] and "does not match Priority" in errors[1] and "empty reply" in errors[2]
 
 
 def test_llm_category_outside_the_taxonomy_is_replaced(services: Services) -> None:
+    hacking = (
+        '{"primary_category": "hacking", "confidence_category": 0.99, "severity": "low", "confidence_severity": 1,'
+        ' "treatment_type": "standard", "confidence_treatment": 1, "required_skills": [], "confidence_skills": 1}'
+    )
     replies = [
         '{"valid": true, "reasons": [], "confidence": 0.9}',
         '{"score": 40, "reasoning": "r"}',
         '{"summary": "s", "reformulation": "Cannot reset my password, no reset link arrives by e-mail",'
         ' "keywords": ["password", "reset", "link", "email", "login"]}',
-        '{"primary_category": "hacking", "confidence_category": 0.99, "severity": "low", "confidence_severity": 1,'
-        ' "treatment_type": "standard", "confidence_treatment": 1, "required_skills": [], "confidence_skills": 1}',
+        *[hacking] * 3,
+        '{"resolution_path": "kb_retrieval", "next_steps": ["search"], "estimated_resolution_time": "soon"}',
+        '{"answers_the_question": true, "confidence": 0.9, "escalate": false}',
         '{"answer": "ok"}',
     ]
     outcome = make_service(services, CannedRetriever(0.9), fake_model(*replies)).run(PASSWORD_TICKET)
     assert outcome.category == "authentification"
-    assert "classify" in outcome.fallbacks
+    assert outcome.fallbacks == ["classify"]
+    assert "'hacking' is unknown" in outcome.values["llm_errors"][0]

@@ -3,11 +3,12 @@ from dataclasses import dataclass
 import pytest
 
 from nodes.compose_response import sources_block
+from nodes.evaluate import combine
 from nodes.find_solution import SECTION_ANSWER_CHARS, solution_from_retrieval, whole_section
-from nodes.handle_feedback import decide_on_feedback
-from nodes.plan import choose_path
+from nodes.handle_feedback import decide_on_feedback, read_feedback_offline
+from nodes.plan import apply_rules, choose_path
 from nodes.policy import TicketPolicy
-from state.agents import Citation, Classification, Solution
+from state.agents import Citation, Classification, Evaluation, EvaluationJudgment, PlanProposal, QueryPlan, Solution
 from state.ticket import CustomerFeedback
 
 
@@ -72,8 +73,8 @@ def test_sources_print_the_title_once() -> None:
     ],
 )
 def test_feedback_decisions(attempt: int, satisfied: bool, comment: str | None, action: str) -> None:
-    decision = decide_on_feedback(CustomerFeedback(satisfied=satisfied, comment=comment), attempt, max_attempts=2)
-    assert decision.action == action
+    reading = read_feedback_offline(CustomerFeedback(satisfied=satisfied, comment=comment))
+    assert decide_on_feedback(reading, attempt, max_attempts=2).action == action
 
 
 def classification(category: str, severity: str = "medium") -> Classification:
@@ -131,3 +132,75 @@ def test_evaluator_confidence_follows_the_seed_formula() -> None:
         analysis,  # similarity above 0.85 counts fully
     )
     assert value == pytest.approx(0.40 * 0.8 + 0.30 * 0.84 + 0.20 * 0.9 + 0.10 * 1.0)
+
+
+def rules_evaluation(**fields: object) -> Evaluation:
+    values: dict[str, object] = {
+        "confidence": 0.8, "escalate": False, "sensitive": False, "negative_sentiment": False, "reason": ""
+    }  # fmt: skip
+    return Evaluation.model_validate(values | fields)
+
+
+def judgment(**fields: object) -> EvaluationJudgment:
+    values: dict[str, object] = {"answers_the_question": True, "confidence": 0.9, "escalate": False}
+    return EvaluationJudgment.model_validate(values | fields)
+
+
+def test_the_evaluator_llm_cannot_clear_what_the_rules_escalate() -> None:
+    rules = rules_evaluation(escalate=True, sensitive=True, negative_sentiment=True, reason="sensitive data (iban)")
+    combined = combine(rules, judgment(confidence=1.0, sensitive=False, negative_sentiment=False), escalate_below=0.6)
+    assert combined.escalate and combined.sensitive and combined.negative_sentiment
+    assert combined.confidence == 0.8 and combined.reason == "sensitive data (iban)"
+
+
+@pytest.mark.parametrize(
+    ("llm", "escalate", "reason_part"),
+    [
+        ({}, False, ""),
+        ({"confidence": 0.5999}, True, "reviewer's confidence 0.60 is below 0.60"),
+        ({"confidence": 0.6}, False, ""),
+        ({"answers_the_question": False}, True, "does not address"),
+        ({"sensitive": True}, True, "sensitive data"),
+        ({"escalate": True, "reason": "legal threat"}, True, "legal threat"),
+    ],
+)
+def test_the_evaluator_llm_adds_escalations(llm: dict[str, object], escalate: bool, reason_part: str) -> None:
+    combined = combine(rules_evaluation(), judgment(**llm), escalate_below=0.6)
+    assert combined.escalate is escalate and reason_part in combined.reason
+
+
+def offline_plan(path: str = "kb_retrieval", confidence: float = 0.8, priority: str = "medium") -> QueryPlan:
+    return QueryPlan.model_validate(
+        {
+            "resolution_path": path,
+            "priority_level": priority,
+            "next_steps": ["rule step"],
+            "analysis_confidence": confidence,
+            "estimated_resolution_time": "within 1 day",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("proposed", "severity", "priority", "confidence", "path"),
+    [
+        ("escalation", "medium", "medium", 0.8, "escalation"),
+        ("feature_queue", "medium", "medium", 0.8, "feature_queue"),
+        ("kb_retrieval", "critical", "medium", 0.8, "escalation"),
+        ("kb_retrieval", "medium", "critical", 0.8, "escalation"),
+        ("kb_retrieval", "medium", "medium", 0.2999, "escalation"),
+        ("kb_retrieval", "medium", "medium", 0.30, "kb_retrieval"),
+    ],
+)
+def test_the_planner_llm_chooses_within_the_rules(
+    proposed: str, severity: str, priority: str, confidence: float, path: str
+) -> None:
+    proposal = PlanProposal.model_validate(
+        {"resolution_path": proposed, "next_steps": ["llm step"], "estimated_resolution_time": "2 hours"}
+    )
+    plan = apply_rules(
+        proposal, offline_plan(confidence=confidence, priority=priority), classification("technique", severity), 0.30
+    )
+    assert plan.resolution_path == path
+    assert plan.next_steps == (["llm step"] if path == proposed else plan.next_steps)
+    assert plan.analysis_confidence == confidence and plan.priority_level == priority
