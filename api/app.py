@@ -10,18 +10,32 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+from api.auth.dependencies import Authenticator, check_auth_settings
+from api.auth.tokens import JwksFetcher
+from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
-from api.routes import health, knowledge_base
+from api.routes import health, knowledge_base, metrics, ticket_events, tickets
+from api.routes.metrics import database_registry
+from api.ticket_events import EventBroker
+from api.ticket_runner import TicketRunner
 from core.logging import request_id
 from core.services import Services
 from core.settings import Settings, get_settings
+from graph.ticket_service import TicketService
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    """Build the app; tests pass their own settings or already-open services."""
+def create_app(
+    settings: Settings | None = None,
+    services: Services | None = None,
+    *,
+    ticket_service: TicketService | None = None,
+    jwks_fetcher: JwksFetcher | None = None,
+) -> FastAPI:
+    """Build the app; tests pass their own settings, already-open services, a ticket service or a JWKS source."""
     settings = settings or get_settings()
+    check_auth_settings(settings)  # production refuses unsafe auth before anything starts
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -29,9 +43,23 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services or Services.open(settings)
         # Load the model before serving, so the first request does not pay for it.
         await asyncio.to_thread(app.state.services.embedder.warm_up)
+        app.state.authenticator = Authenticator.from_settings(settings, app.state.services.db, jwks_fetcher)
+        app.state.metrics_registry = database_registry(app.state.services.db)
+        if ticket_service is None:
+            runner_service = await asyncio.to_thread(_open_ticket_service, app.state.services)
+        else:
+            runner_service = ticket_service
+        app.state.ticket_runner = TicketRunner(
+            runner_service,
+            EventBroker(),
+            workers=settings.api_run_workers,
+            max_pending=settings.api_max_pending_runs,
+        )
         try:
             yield
         finally:
+            # Runs already accepted (202) finish before the engines close.
+            await asyncio.to_thread(app.state.ticket_runner.shutdown)
             if owned:
                 app.state.services.close()
 
@@ -41,7 +69,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="AI help desk: ticket resolution and FAQ mining over one knowledge store.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        default_limit=settings.api_max_body_bytes,
+        # multipart framing adds a little to the file itself
+        limits_by_path={"/kb/documents": settings.max_file_bytes + 65_536},
+    )
 
     @app.middleware("http")
     async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -56,4 +91,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(health.router)
     app.include_router(knowledge_base.router)
+    app.include_router(tickets.router)
+    app.include_router(ticket_events.router)
+    app.include_router(metrics.router)
     return app
+
+
+def _open_ticket_service(services: Services) -> TicketService:
+    from graph.factory import open_ticket_service
+
+    return open_ticket_service(services)

@@ -6,7 +6,21 @@ import sys
 
 import typer
 
-from cli import classify, config_command, demo, evaluate, faq, improve, kb, maintenance, outbox, serve, ticket, tickets
+from cli import (
+    apikey,
+    classify,
+    config_command,
+    demo,
+    evaluate,
+    faq,
+    improve,
+    kb,
+    maintenance,
+    outbox,
+    serve,
+    ticket,
+    tickets,
+)
 from core.errors import DoxaError
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -25,6 +39,7 @@ app.add_typer(tickets.app, name="tickets")
 app.add_typer(improve.app, name="improve")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(faq.app, name="faq")
+app.add_typer(apikey.app, name="apikey")
 app.add_typer(maintenance.app, name="maintenance")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)

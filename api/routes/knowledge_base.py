@@ -1,13 +1,16 @@
-"""Knowledge-base search and status."""
+"""Knowledge-base search, status and document upload."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from api.auth.dependencies import require
+from api.auth.principal import Principal
 from api.deps import ServicesDep
+from api.uploads import safe_filename, store_and_ingest
 from kb.retrieval import HybridRetriever
 from kb.status import knowledge_base_status
 
@@ -53,3 +56,19 @@ async def search(
 async def status(services: ServicesDep) -> dict[str, Any]:
     """Documents, chunks, revision, embedding model and vector-store health."""
     return await run_in_threadpool(knowledge_base_status, services)
+
+
+@router.post(
+    "/documents",
+    status_code=201,
+    responses={401: {}, 403: {}, 413: {"description": "larger than DOXA_MAX_FILE_BYTES"}, 422: {}},
+)
+async def upload_document(
+    services: ServicesDep,
+    principal: Annotated[Principal, Depends(require("admin"))],
+    file: Annotated[UploadFile, File(description="A Markdown, text or PDF help-centre document.")],
+    category: Annotated[str | None, Form(max_length=100, description="Category of every chunk of the file.")] = None,
+) -> dict[str, Any]:
+    """Save the document under DOXA_HOME/uploads and ingest it; returns the ingest report (422 if unreadable)."""
+    filename = safe_filename(file.filename)
+    return await run_in_threadpool(store_and_ingest, services, file.file, filename, category or None)

@@ -1,0 +1,75 @@
+"""GET /metrics: Prometheus text format — this process's counters plus figures read from the database at scrape time.
+
+Figures derived from Postgres (threads by status, escalation and kb_confident rates, pending FAQ reviews) are
+the same whichever replica is scraped; counters and histograms (`core.metrics`) are per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.concurrency import run_in_threadpool
+
+from core.database import Database
+from core.metrics import REGISTRY
+
+router = APIRouter(tags=["operations"])
+
+_TICKET_FIGURES = (
+    "SELECT count(*) AS total,"
+    " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM escalation e WHERE e.ticket_id = t.id)) AS escalated,"
+    " count(kb_confident) AS searched, count(*) FILTER (WHERE kb_confident) AS confident"
+    " FROM ticket t"
+)
+
+
+class DatabaseFigures(Collector):
+    """Collects ticket and FAQ-review figures from Postgres on every scrape."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[Metric]:
+        """Read the figures now."""
+        with self.db.connection() as conn:
+            by_status = conn.execute("SELECT status, count(*) AS count FROM ticket GROUP BY status").fetchall()
+            figures = conn.execute(_TICKET_FIGURES).fetchone()
+            pending = conn.execute("SELECT count(*) AS count FROM faq_staging WHERE status = 'PENDING'").fetchone()
+        tickets = GaugeMetricFamily("doxa_tickets", "Ticket threads by current status.", labels=["status"])
+        for row in by_status:
+            tickets.add_metric([str(row["status"])], float(row["count"]))
+        yield tickets
+        assert figures is not None and pending is not None  # aggregates always return one row
+        total, searched = int(figures["total"]), int(figures["searched"])
+        yield GaugeMetricFamily(
+            "doxa_ticket_escalation_rate",
+            "Share of ticket threads handed to a human (escalation record), over all threads.",
+            value=int(figures["escalated"]) / total if total else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "doxa_ticket_kb_confident_rate",
+            "Share of threads whose last knowledge-base search was confident, over threads that searched it.",
+            value=int(figures["confident"]) / searched if searched else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "doxa_faq_pending_reviews", "FAQ candidates waiting for a reviewer.", value=float(pending["count"])
+        )
+
+
+def database_registry(db: Database) -> CollectorRegistry:
+    """A registry of one app's database-derived figures (one per app, so tests can build several apps)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseFigures(db))
+    return registry
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+async def metrics(request: Request) -> Response:
+    """Ticket outcomes, escalation and kb_confident rates, node latency, LLM fallbacks, mining, pending reviews."""
+    registry: CollectorRegistry = request.app.state.metrics_registry
+    text = await run_in_threadpool(lambda: generate_latest(REGISTRY) + generate_latest(registry))
+    return Response(text, media_type=CONTENT_TYPE_LATEST)

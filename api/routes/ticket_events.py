@@ -1,0 +1,84 @@
+"""GET /tickets/{id}/events: server-sent events of a thread's node updates until it ends or waits.
+
+A run in this process streams from the in-process broker; a run elsewhere (another replica) is followed by
+polling its checkpoint, which yields the nodes it passed through without their updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.routes.tickets import RunnerDep, ThreadId, TicketReader
+from api.ticket_events import TicketEvent
+from api.ticket_runner import TicketRunner
+from core.errors import NotFoundError
+from graph.ticket_service import outcome_from_state
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+
+def _sse(event: TicketEvent, sequence: int) -> str:
+    return f"id: {sequence}\nevent: {event.event}\ndata: {json.dumps(event.data, default=str)}\n\n"
+
+
+def _checkpoint(runner: TicketRunner, thread_id: str) -> tuple[list[str], TicketEvent | None]:
+    """The nodes the thread passed through, and its `end` event when it no longer runs."""
+    snapshot = runner.service.graph.get_state({"configurable": {"thread_id": thread_id}})
+    if not snapshot.values:
+        return [], None
+    waiting = bool(snapshot.interrupts)
+    path = list(snapshot.values.get("path", []))
+    if snapshot.next and not waiting:
+        return path, None
+    outcome = outcome_from_state(thread_id, snapshot.values, waiting=waiting)
+    return path, TicketEvent("end", outcome.model_dump(mode="json", exclude={"values"}))
+
+
+async def _polled(request: Request, runner: TicketRunner, thread_id: str) -> AsyncIterator[TicketEvent]:
+    app_settings = request.app.state.settings
+    deadline = time.monotonic() + app_settings.api_events_timeout_s
+    seen = 0
+    while time.monotonic() < deadline:
+        path, end = await run_in_threadpool(_checkpoint, runner, thread_id)
+        for node in path[seen:]:
+            yield TicketEvent("node", {"node": node, "source": "checkpoint"})
+        seen = max(seen, len(path))
+        if end is not None:
+            yield end
+            return
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(app_settings.api_events_poll_s)
+    yield TicketEvent("timeout", {"thread_id": thread_id, "detail": "the stream's time limit was reached"})
+
+
+@router.get(
+    "/{thread_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, 401: {}, 403: {}, 404: {}},
+)
+async def ticket_events(
+    thread_id: ThreadId, request: Request, runner: RunnerDep, principal: TicketReader
+) -> StreamingResponse:
+    """Events `node` (a node finished, with its update), then `end` (the outcome) or `error`."""
+    if not runner.broker.running(thread_id) and not await run_in_threadpool(runner.service.tickets.exists, thread_id):
+        raise NotFoundError(f"no ticket {thread_id}")
+
+    async def stream() -> AsyncIterator[str]:
+        sequence = 0
+        with runner.broker.subscribe(thread_id) as live:
+            events = live if live is not None else _polled(request, runner, thread_id)
+            async for event in events:
+                sequence += 1
+                yield _sse(event, sequence)
+
+    headers: dict[str, Any] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

@@ -1,0 +1,88 @@
+"""Uploaded knowledge-base files: a safe name under DOXA_HOME/uploads, then ingestion, all or nothing.
+
+The file is streamed to a temporary name first; a file that fails to ingest is removed (or the previous
+upload of the same name is put back), and the ingestor keeps the document's previous chunks, so a bad
+upload leaves the knowledge base as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import unicodedata
+import uuid
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, BinaryIO
+
+from api.limits import BodyTooLargeError
+from core.errors import InvalidInputError
+from core.services import Services
+from kb.ingest import KnowledgeBaseIngestor
+from kb.readers import SUPPORTED_SUFFIXES
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_COPY_CHUNK_BYTES = 1 << 20
+# One upload at a time: two uploads of one name must not swap each other's backups.
+_upload_lock = threading.Lock()
+
+
+def safe_filename(original: str | None) -> str:
+    """A name that stays inside the uploads folder: the base name, ASCII letters, digits, `.`, `_` and `-`."""
+    base = PureWindowsPath(PurePosixPath(original or "").name).name
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    name = _UNSAFE.sub("-", ascii_name).strip(".-_")[-120:].lstrip(".-_")
+    suffix = Path(name).suffix.lower()
+    if not name or not Path(name).stem:
+        raise InvalidInputError("the upload needs a file name")
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InvalidInputError(f"unsupported file type {suffix or '(none)'}; one of {', '.join(SUPPORTED_SUFFIXES)}")
+    return name
+
+
+def store_and_ingest(services: Services, upload: BinaryIO, filename: str, category: str | None) -> dict[str, Any]:
+    """Save the upload as `filename` and ingest it; InvalidInputError with the reader's reason if it fails."""
+    settings = services.settings
+    folder = settings.state_dir("uploads")
+    target = folder / filename
+    incoming = folder / f".incoming-{uuid.uuid4().hex}{target.suffix}"
+    try:
+        _copy_limited(upload, incoming, settings.max_file_bytes)
+        with _upload_lock:
+            return _replace_and_ingest(services, incoming, target, category)
+    finally:
+        incoming.unlink(missing_ok=True)
+
+
+def _copy_limited(upload: BinaryIO, destination: Path, max_bytes: int) -> None:
+    written = 0
+    with destination.open("wb") as out:
+        while chunk := upload.read(_COPY_CHUNK_BYTES):
+            written += len(chunk)
+            if written > max_bytes:
+                raise BodyTooLargeError(max_bytes)
+            out.write(chunk)
+    if written == 0:
+        raise InvalidInputError("the uploaded file is empty")
+
+
+def _replace_and_ingest(services: Services, incoming: Path, target: Path, category: str | None) -> dict[str, Any]:
+    backup = target.with_name(f".previous-{uuid.uuid4().hex}-{target.name}")
+    had_previous = target.exists()
+    if had_previous:
+        os.replace(target, backup)
+    os.replace(incoming, target)
+    succeeded = False
+    try:
+        report = KnowledgeBaseIngestor.from_services(services).run([target], category=category)
+        if report.failed:
+            raise InvalidInputError(f"{target.name} cannot be ingested: {report.failed[0].reason}")
+        succeeded = True
+    finally:
+        if succeeded:
+            backup.unlink(missing_ok=True)
+        elif had_previous:
+            os.replace(backup, target)
+        else:
+            target.unlink(missing_ok=True)
+    return {"filename": target.name, "source": str(target)} | report.to_dict()

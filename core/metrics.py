@@ -1,0 +1,73 @@
+"""Doxa's Prometheus metrics that live in the process: counters and histograms any layer may increment.
+
+Figures that derive from the database (tickets by status, escalation and kb_confident rates, pending FAQ
+reviews) are not here: the API computes them at scrape time, so every replica reports the same values.
+
+Example:
+    >>> from core.metrics import MINING_TICKETS
+    >>> MINING_TICKETS.labels(outcome="staged").inc(12)
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+
+# `*_created` series double the output and no dashboard of ours reads them.
+disable_created_metrics()
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+# --- Ticket graph (incremented by the API's run path) -------------------------------------------
+TICKET_RUNS = Counter(
+    "doxa_ticket_runs",
+    "Ticket runs and resumes finished by this process, by the status the thread reached.",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+TICKET_RUN_FAILURES = Counter(
+    "doxa_ticket_run_failures", "Ticket runs that raised instead of ending or waiting.", ["kind"], registry=REGISTRY
+)
+KB_CONFIDENT_RUNS = Counter(
+    "doxa_ticket_kb_confident_runs",
+    "Finished runs that searched the knowledge base, by whether it was confident.",
+    ["kb_confident"],
+    registry=REGISTRY,
+)
+NODE_LATENCY = Histogram(
+    "doxa_ticket_node_seconds",
+    "Time one ticket-graph node took, by node.",
+    ["node"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
+NODE_ERRORS = Counter(
+    "doxa_ticket_node_errors", "Node attempts that raised (retried or failed), by node.", ["node"], registry=REGISTRY
+)
+LLM_FALLBACKS = Counter(
+    "doxa_llm_fallbacks",
+    "LLM calls that fell back to the offline path, by node.",
+    ["node"],
+    registry=REGISTRY,
+)
+
+# --- FAQ mining (for the mining graph and its schedule to increment) ------------------------------
+MINING_RUNS = Counter(
+    "doxa_mining_runs", "FAQ-mining runs, by how they ended (ok, failed, skipped).", ["status"], registry=REGISTRY
+)
+MINING_TICKETS = Counter(
+    "doxa_mining_tickets",
+    "Resolved tickets the mining graph read, by what became of them (staged, duplicate, redacted, dropped...).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+MINING_CANDIDATES = Counter(
+    "doxa_mining_faq_candidates",
+    "FAQ candidates staged for review, by kind (new, merge).",
+    ["kind"],
+    registry=REGISTRY,
+)
+MINING_RUN_SECONDS = Histogram(
+    "doxa_mining_run_seconds",
+    "Duration of one FAQ-mining run.",
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
+    registry=REGISTRY,
+)
