@@ -6,6 +6,7 @@ restarts continues every thread from its last checkpoint. The CLI and the API bo
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,9 @@ from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
+from psycopg import Connection
+from psycopg.rows import DictRow
+from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
 
 from core.errors import ConflictError, NotFoundError
@@ -76,6 +80,8 @@ class TicketService:
     def __init__(self, context: TicketContext, checkpointer: BaseCheckpointSaver[Any], tickets: TicketStore) -> None:
         self.context = context
         self.tickets = tickets
+        self._locks: ConnectionPool[Connection[DictRow]] | None = None
+        self._lock_pool_guard = threading.Lock()
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_ticket_graph(
             llm_backoff_s=context.llm_backoff_s
         ).compile(checkpointer=checkpointer)
@@ -150,19 +156,30 @@ class TicketService:
         )
         return outcome
 
+    def _lock_pool(self) -> ConnectionPool[Connection[DictRow]]:
+        """The pool resume locks are held on, opened on the first resume."""
+        with self._lock_pool_guard:
+            if self._locks is None:
+                self._locks = self.tickets.db.autocommit_pool(max_size=self.tickets.db.settings.db_pool_max)
+            return self._locks
+
     @contextmanager
     def _exclusive(self, thread_id: str) -> Iterator[None]:
-        """One resume at a time per thread, across processes (a Postgres advisory lock)."""
-        with self.tickets.db.connection() as conn:
+        """One resume at a time per thread, across processes (a session-level Postgres advisory lock).
+
+        The lock lives as long as the resume, so its connection does too. It comes from a pool of its own: taken
+        from the pools the nodes and the checkpointer write through, N concurrent resumes would hold N of their
+        connections idle while their own nodes wait for one (pool starvation). At most `db_pool_max` resumes
+        hold a lock at once; more wait for a lock connection, never for the pools the work needs.
+        """
+        with self._lock_pool().connection() as conn:
             row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS locked", (thread_id,)).fetchone()
-            conn.commit()
             if not row or not row["locked"]:
                 raise ConflictError(f"ticket {thread_id} is already being resumed")
             try:
                 yield
             finally:
                 conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (thread_id,))
-                conn.commit()
 
 
 def outcome_from_state(thread_id: str, values: TicketState | dict[str, Any], *, waiting: bool) -> TicketOutcome:
