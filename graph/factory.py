@@ -7,6 +7,7 @@ from core.outbox import Outbox
 from core.services import Services
 from core.ticket_store import TicketStore
 from graph.ticket_service import TicketService
+from kb.faq_retriever import FaqRetriever
 from kb.repository import KnowledgeBaseRepository
 from kb.retrieval import HybridRetriever
 from nodes.context import TicketContext
@@ -28,6 +29,7 @@ def ticket_context(services: Services) -> TicketContext:
         classifier=classifier,
         categories=list(classifier.labels),
         sections=KnowledgeBaseRepository(services.db),
+        faqs=FaqRetriever.from_services(services, embedder=embedder),
         outbox=Outbox(services.db),
         tickets=TicketStore(services.db),
         policy=TicketPolicy.from_settings(settings),
