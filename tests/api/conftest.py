@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -12,11 +14,26 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_app
+from core.embeddings import Embedder
 from core.services import Services
 from core.settings import Settings
+from core.ticket_classifier import load_or_fit_default
 
 JWT_SECRET = "test-secret-that-is-long-enough-0123456789"
 TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def fitted_classifier(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default classifier fitted once per session (its cache folder), instead of once per app."""
+    home = tmp_path_factory.mktemp("classifier_home")
+    load_or_fit_default(Settings(home=home, mistral_api_key=None), embedder)
+    return home / "classifier"
+
+
+@pytest.fixture(autouse=True)
+def _classifier_in_home(settings: Settings, fitted_classifier: Path) -> None:
+    shutil.copytree(fitted_classifier, settings.home / "classifier", dirs_exist_ok=True)
 
 
 @pytest.fixture
