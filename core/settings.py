@@ -204,6 +204,12 @@ class Settings(BaseSettings):
     mining_merge_similarity: float = Field(
         default=0.80, gt=0, le=1, description="The offline analysis proposes MERGE from this similarity to a FAQ."
     )
+    mining_merge_candidate_similarity: float = Field(
+        default=0.60,
+        ge=0,
+        le=1,
+        description="Only FAQs at least this similar are offered to the LLM as MERGE targets; others are refused.",
+    )
     mining_lookback_days: int = Field(default=7, ge=1, description="Default age limit of mined tickets.")
     mining_limit: int = Field(default=10_000, ge=1, le=100_000, description="Default tickets per mining run.")
     mining_page_size: int = Field(default=1_000, ge=1, description="Tickets per ClickHouse page.")

@@ -1,0 +1,40 @@
+"""compare: each group's candidate question against production and pending FAQs; identical ones are skipped.
+
+Like is compared with like: the candidate question (from the group's most central ticket, redacted)
+against the questions of production FAQs and pending candidates, whose stored embeddings are of the
+question only. The seed compared subject + body + closure notes with question + answer embeddings,
+which mixes two kinds of text and blurs both the skip and the merge decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from langgraph.runtime import Runtime
+
+from faq_mining.nodes.context import MiningContext, mining_context
+from faq_mining.nodes.extractive import question_of
+from faq_mining.state import MiningState, MiningStats
+
+NEIGHBOURS = 3
+
+
+def compare(state: MiningState, runtime: Runtime[MiningContext]) -> dict[str, Any]:
+    """Attach each group's question, its vector and its nearest FAQs; skip groups at the identical threshold."""
+    context = mining_context(runtime)
+    clusters = state.get("clusters", [])
+    if not clusters:
+        return {"clusters": []}
+    questions = [question_of(group.tickets[0]) for group in clusters]
+    vectors = np.asarray(context.embedder.encode(questions), dtype=np.float32)
+    neighbours = context.store.similar(vectors, top_k=NEIGHBOURS)
+    kept = []
+    stats = MiningStats()
+    for group, question, vector, similar in zip(clusters, questions, vectors, neighbours, strict=True):
+        if similar and similar[0].similarity >= context.policy.identical_similarity:
+            stats.skipped_identical += len(group.tickets)
+            continue
+        kept.append(replace(group, question=question, question_vector=vector, neighbours=list(similar)))
+    return {"clusters": kept, "stats": stats}

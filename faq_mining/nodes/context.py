@@ -1,0 +1,132 @@
+"""The runtime context of the FAQ-mining graph: every dependency and threshold a step uses."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
+
+from core.errors import ConfigurationError
+from core.settings import Settings
+from faq_mining.faq_store import FaqStore
+from faq_mining.state import InlineTicket
+from faq_mining.ticket_source import TicketSource
+from faq_mining.watermark import WatermarkStore
+from nodes.context import TextEmbedder
+
+
+class DecisionOutcome(Protocol):
+    """What a decision did (faq_mining.review_models.ReviewOutcome)."""
+
+    @property
+    def status(self) -> str:
+        """The candidate's status afterwards."""
+        ...
+
+    @property
+    def faq_id(self) -> int | None:
+        """The production FAQ it created or merged into."""
+        ...
+
+
+class CandidateReviewer(Protocol):
+    """Applies a reviewer's decision to a staged candidate (faq_mining.review.FaqReview)."""
+
+    def decide(
+        self,
+        staging_id: int,
+        decision: Literal["approve", "reject"],
+        reviewer: str,
+        note: str | None = None,
+        expected_version: int | None = None,
+        edits: Any = None,
+    ) -> DecisionOutcome:
+        """Approve (promote) or reject one PENDING candidate, atomically; ConflictError when already decided."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class MiningPolicy:
+    """The thresholds of a run, from DOXA_MINING_* settings."""
+
+    statuses: tuple[str, ...] = ("Closed", "Resolved")
+    min_body_chars: int = 30
+    min_closure_notes_chars: int = 30
+    pii_mode: Literal["redact", "skip"] = "redact"
+    cluster_distance: float = 0.44
+    identical_similarity: float = 0.95
+    merge_similarity: float = 0.80
+    merge_candidate_similarity: float = 0.60
+    page_size: int = 1_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MiningPolicy:
+        """The policy configured by the settings."""
+        return cls(
+            statuses=tuple(settings.mining_statuses),
+            min_body_chars=settings.mining_min_body_chars,
+            min_closure_notes_chars=settings.mining_min_closure_notes_chars,
+            pii_mode=settings.mining_pii_mode,
+            cluster_distance=settings.mining_cluster_distance,
+            identical_similarity=settings.mining_identical_similarity,
+            merge_similarity=settings.mining_merge_similarity,
+            merge_candidate_similarity=settings.mining_merge_candidate_similarity,
+            page_size=settings.mining_page_size,
+        )
+
+
+@dataclass(kw_only=True)
+class MiningContext:
+    """Dependencies of one mining run (not checkpointed; passed again when a review resumes the run)."""
+
+    source: TicketSource | None = field(
+        default=None, metadata={"description": "Resolved tickets in ClickHouse; None allows inline tickets only."}
+    )
+    watermarks: WatermarkStore = field(metadata={"description": "Where scheduled runs resume."})
+    store: FaqStore = field(metadata={"description": "Staged candidates and production FAQs (pgvector)."})
+    review: CandidateReviewer = field(metadata={"description": "Applies reviewers' decisions."})
+    embedder: TextEmbedder = field(metadata={"description": "Embeds tickets and candidate questions."})
+    chat_model: BaseChatModel | None = field(
+        default=None, metadata={"description": "Chat model of the analysis; None runs it offline (extractive)."}
+    )
+    policy: MiningPolicy = field(default_factory=MiningPolicy, metadata={"description": "Thresholds."})
+    llm_max_attempts: int = field(default=3, metadata={"description": "LLM attempts before the offline path."})
+    llm_backoff_s: float = field(default=0.5, metadata={"description": "First retry delay of LLM calls."})
+    inline_tickets: Sequence[InlineTicket] | None = field(
+        default=None,
+        metadata={"description": "This run's inline tickets, carried here so that their text is never checkpointed."},
+    )
+    clock: Callable[[], datetime] | None = field(
+        default=None, metadata={"description": "Returns the current UTC time (tests pin it); None: the real clock."}
+    )
+
+
+_default_context: Callable[[], MiningContext] | None = None
+_default_lock = threading.Lock()
+
+
+def use_default_mining_context(factory: Callable[[], MiningContext]) -> None:
+    """Register how to build a context for runs that bring none (LangGraph Studio passes no objects)."""
+    global _default_context
+    with _default_lock:
+        _default_context = factory
+
+
+def mining_context(runtime: Runtime[MiningContext]) -> MiningContext:
+    """The run's context, or the registered default one when the run brought none."""
+    if runtime.context is not None:
+        return runtime.context
+    with _default_lock:
+        if _default_context is None:
+            raise ConfigurationError("the FAQ-mining graph was run without a MiningContext")
+        return _default_context()
+
+
+def now_utc(context: MiningContext) -> datetime:
+    """The run's notion of now."""
+    return context.clock() if context.clock is not None else datetime.now(UTC)

@@ -1,0 +1,72 @@
+"""fetch: the run's tickets, from inline input or from ClickHouse after the watermark, page by page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from core.errors import ConfigurationError
+from faq_mining.nodes.context import MiningContext, mining_context, now_utc
+from faq_mining.state import InlineTicket, MinedTicket, MiningState, MiningStats
+from faq_mining.ticket_source import ResolvedTicket
+from faq_mining.watermark import mining_window
+
+
+def fetch(state: MiningState, runtime: Runtime[MiningContext]) -> dict[str, Any]:
+    """Read at most `limit` tickets closed in the lookback window, oldest first, resuming after the watermark.
+
+    Inline tickets (the API's POST /process) bypass ClickHouse and leave the watermark alone. ClickHouse
+    errors propagate: a source that cannot be read fails the run, it does not look like an empty one.
+    """
+    context = mining_context(runtime)
+    request = state["request"]
+    inline = context.inline_tickets if context.inline_tickets is not None else request.tickets
+    if inline is not None:
+        tickets = [_from_inline(ticket, context) for ticket in inline]
+        return {"tickets": tickets, "watermark_target": None, "stats": MiningStats(processed=len(tickets))}
+    if context.source is None:
+        raise ConfigurationError("this mining run has no ticket source; pass tickets inline")
+    source = context.source
+    window = mining_window(context.watermarks.load(source.name), request.lookback_days, now_utc(context))
+    fetched: list[ResolvedTicket] = []
+    after = window.after
+    while len(fetched) < request.limit:
+        page_size = min(context.policy.page_size, request.limit - len(fetched))
+        page = source.fetch_resolved(window.since, window.until, page_size, after)
+        fetched.extend(page.tickets)
+        after = page.next_cursor
+        if page.exhausted:
+            break
+    tickets = [_from_source(ticket) for ticket in fetched]
+    return {
+        "tickets": tickets,
+        "watermark_target": fetched[-1].cursor if fetched else None,
+        "stats": MiningStats(processed=len(tickets)),
+    }
+
+
+def _from_source(ticket: ResolvedTicket) -> MinedTicket:
+    return MinedTicket(
+        id=ticket.id,
+        subject=ticket.subject,
+        body=ticket.body,
+        closurenotes=ticket.closurenotes,
+        category=ticket.category,
+        subcategory1=ticket.subcategory1,
+        status=ticket.status,
+        closed_at=ticket.closed_at,
+    )
+
+
+def _from_inline(ticket: InlineTicket, context: MiningContext) -> MinedTicket:
+    return MinedTicket(
+        id=ticket.id,
+        subject=ticket.subject,
+        body=ticket.body,
+        closurenotes=ticket.closurenotes,
+        category=ticket.category,
+        subcategory1=ticket.subcategory1,
+        status=ticket.status,
+        closed_at=ticket.closed_at or now_utc(context),
+    )

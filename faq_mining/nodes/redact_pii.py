@@ -1,0 +1,41 @@
+"""redact_pii: personal data and secrets leave the tickets before any embedding or LLM call."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from core.pii import redact_pii as redact_text
+from faq_mining.nodes.context import MiningContext, mining_context
+from faq_mining.state import MinedTicket, MiningFailure, MiningState, MiningStats
+
+
+def redacted_ticket(ticket: MinedTicket) -> MinedTicket:
+    """The ticket with every finding replaced by its placeholder, and the kinds found (never the values)."""
+    subject, body, notes = (redact_text(text) for text in (ticket.subject, ticket.body, ticket.closurenotes))
+    kinds = sorted({str(kind) for result in (subject, body, notes) for kind in result.kinds})
+    return dataclasses.replace(
+        ticket, subject=subject.text, body=body.text, closurenotes=notes.text, pii_kinds=tuple(kinds)
+    )
+
+
+def redact_pii(state: MiningState, runtime: Runtime[MiningContext]) -> dict[str, Any]:
+    """Redact every ticket; in `skip` mode a ticket holding any PII is dropped and counted as skipped_pii."""
+    skip_mode = mining_context(runtime).policy.pii_mode == "skip"
+    kept: list[MinedTicket] = []
+    stats = MiningStats()
+    for ticket in state.get("tickets", []):
+        try:
+            redacted = redacted_ticket(ticket)
+        # One unreadable ticket must not abort the batch; it is counted with its reason instead.
+        except Exception as exc:  # noqa: BLE001
+            stats.failed += 1
+            stats.failures.append(MiningFailure(ticket_id=ticket.id, reason=f"PII redaction failed: {exc}"))
+            continue
+        if skip_mode and redacted.pii_kinds:
+            stats.skipped_pii += 1
+            continue
+        kept.append(redacted)
+    return {"tickets": kept, "stats": stats}
