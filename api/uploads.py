@@ -40,14 +40,15 @@ def safe_filename(original: str | None) -> str:
     return name
 
 
-def store_and_ingest(services: Services, upload: BinaryIO, filename: str, category: str | None) -> dict[str, Any]:
-    """Save the upload as `filename` and ingest it; InvalidInputError with the reader's reason if it fails."""
-    settings = services.settings
-    folder = settings.state_dir("uploads")
+def store_and_ingest(
+    services: Services, upload: BinaryIO, filename: str, category: str | None, *, max_bytes: int
+) -> dict[str, Any]:
+    """Save the upload as `filename` and ingest it; 413 over `max_bytes`, InvalidInputError if it cannot be read."""
+    folder = services.settings.state_dir("uploads")
     target = folder / filename
     incoming = folder / f".incoming-{uuid.uuid4().hex}{target.suffix}"
     try:
-        _copy_limited(upload, incoming, settings.max_file_bytes)
+        _copy_limited(upload, incoming, max_bytes)
         with _upload_lock:
             return _replace_and_ingest(services, incoming, target, category)
     finally:

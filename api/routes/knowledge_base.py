@@ -64,6 +64,7 @@ async def status(services: ServicesDep) -> dict[str, Any]:
     responses={401: {}, 403: {}, 413: {"description": "larger than DOXA_MAX_FILE_BYTES"}, 422: {}},
 )
 async def upload_document(
+    request: Request,
     services: ServicesDep,
     principal: Annotated[Principal, Depends(require("admin"))],
     file: Annotated[UploadFile, File(description="A Markdown, text or PDF help-centre document.")],
@@ -71,4 +72,7 @@ async def upload_document(
 ) -> dict[str, Any]:
     """Save the document under DOXA_HOME/uploads and ingest it; returns the ingest report (422 if unreadable)."""
     filename = safe_filename(file.filename)
-    return await run_in_threadpool(store_and_ingest, services, file.file, filename, category or None)
+    max_bytes = request.app.state.settings.max_file_bytes
+    return await run_in_threadpool(
+        lambda: store_and_ingest(services, file.file, filename, category or None, max_bytes=max_bytes)
+    )

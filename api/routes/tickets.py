@@ -16,6 +16,7 @@ from api.auth.dependencies import require
 from api.auth.principal import Principal
 from api.schemas import TICKET_ID_PATTERN, FeedbackRequest, TicketRequest
 from api.ticket_runner import RunnerBusyError, TicketRunner, outcome_summary
+from core.errors import NotFoundError
 from graph.ticket_service import TicketOutcome
 from state.ticket import TicketStatus
 
@@ -110,7 +111,13 @@ async def show_ticket(thread_id: ThreadId, runner: RunnerDep, principal: TicketR
 
 def _details(runner: TicketRunner, thread_id: str) -> dict[str, Any]:
     service = runner.service
-    outcome = service.show(thread_id)
+    try:
+        outcome = service.show(thread_id)
+    except NotFoundError:
+        # Accepted (202) or started elsewhere, but no checkpoint yet: it exists and is running.
+        if runner.broker.running(thread_id) or service.tickets.exists(thread_id):
+            return {"thread_id": thread_id, "status": "running", "waiting_for_feedback": False, "running": True}
+        raise
     details = outcome_summary(outcome) | {"running": runner.broker.running(thread_id)}
     details |= {key: to_jsonable_python(outcome.values.get(key), fallback=str) for key in DETAIL_KEYS}
     details["emails"] = to_jsonable_python(service.context.outbox.list(ticket_id=thread_id, limit=100))

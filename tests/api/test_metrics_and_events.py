@@ -1,0 +1,116 @@
+"""/metrics after real runs, the live event stream of a run in progress, and `doxa apikey`."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from typer.testing import CliRunner
+
+from api.app import create_app
+from core.services import Services
+from core.settings import Settings
+from graph.factory import ticket_context
+from graph.ticket_service import TicketService
+from tests.api.test_tickets import REFUND_TICKET, refund_article, sse_events
+
+__all__ = ["refund_article"]  # the fixture, imported for these tests
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def test_metrics_report_runs_node_latency_rates_and_pending_reviews(
+    client: TestClient, agent: dict[str, str], services: Services, refund_article: None
+) -> None:
+    before = samples(client.get("/metrics").text)
+    runs_key = ("doxa_ticket_runs_total", (("kind", "run"), ("outcome", "answered")))
+    assert client.post("/tickets", json=REFUND_TICKET | {"id": "M-1"}, headers=agent).status_code == 201
+    assert client.post("/tickets", json={"id": "M-2", "subject": "x", "body": "?"}, headers=agent).status_code == 201
+    with services.db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO faq_staging (action, question, answer, question_embedding, embedding_model, confidence,"
+            " source_ticket_ids) VALUES ('NEW', 'q?', 'a.', '[1,0]', 'm', 0.9, ARRAY['M-1'])"
+        )
+    response = client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain")
+    after = samples(response.text)
+    assert after[runs_key] == before.get(runs_key, 0) + 1
+    assert after[("doxa_ticket_node_seconds_count", (("node", "find_solution"),))] >= 1
+    assert after[("doxa_tickets", (("status", "answered"),))] == 1
+    assert after[("doxa_ticket_kb_confident_rate", ())] == 1.0
+    statuses = {labels[0][1] for name, labels in after if name == "doxa_tickets"}
+    escalated = after.get(("doxa_tickets", (("status", "escalated"),)), 0)
+    assert after[("doxa_ticket_escalation_rate", ())] == escalated / 2, statuses
+    assert after[("doxa_faq_pending_reviews", ())] == 1
+    assert any(name == "doxa_mining_tickets_total" for name, _ in after) or "doxa_mining_tickets" in response.text
+
+
+@dataclass
+class SlowRetriever:
+    """Delays each search, so a test can watch a run while it is in progress."""
+
+    inner: Any
+    seconds: float
+
+    def retrieve(self, query: str, keywords: Sequence[str], category: str | None, **options: Any) -> Any:
+        time.sleep(self.seconds)
+        return self.inner.retrieve(query, keywords, category, **options)
+
+
+def test_events_of_a_run_in_progress_carry_each_node_update(
+    api_settings: Settings, services: Services, agent: dict[str, str], refund_article: None
+) -> None:
+    context = ticket_context(services)
+    slow = replace(context, retriever=SlowRetriever(context.retriever, 1.5))
+    service = TicketService(slow, TicketService.postgres_checkpointer(context.tickets), context.tickets)
+    with TestClient(create_app(api_settings, services, ticket_service=service)) as client:
+        accepted = client.post(
+            "/tickets", params={"async": "true"}, json=REFUND_TICKET | {"id": "LIVE-1"}, headers=agent
+        )
+        assert accepted.status_code == 202
+        assert client.get("/tickets/LIVE-1", headers=agent).json()["running"] is True
+        events = sse_events(client.get("/tickets/LIVE-1/events", headers=agent).text)
+    nodes = {data["node"]: data for kind, data in events if kind == "node"}
+    assert "validation" in nodes["validate"]["update"]  # live events carry the node's update
+    assert nodes["find_solution"]["seconds"] >= 1.5
+    assert nodes["await_feedback"].get("waiting") is True
+    assert events[-1][0] == "end" and events[-1][1]["thread_id"] == "LIVE-1"
+
+
+def test_apikey_cli_creates_lists_and_revokes(
+    settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli.main import app
+    from core.settings import get_settings
+
+    monkeypatch.setenv("DOXA_HOME", str(settings.home))
+    monkeypatch.setenv("DOXA_DATABASE_URL", str(settings.database_url))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        created = runner.invoke(app, ["apikey", "create", "crm", "--role", "service", "--role", "agent"])
+        assert created.exit_code == 0, created.output
+        key = created.stdout.strip().splitlines()[-1]
+        assert key.startswith("doxa_")
+        listed = runner.invoke(app, ["apikey", "list", "--json"])
+        rows = json.loads(listed.stdout)
+        assert [(row["name"], row["roles"]) for row in rows] == [("crm", ["agent", "service"])]
+        assert key not in listed.stdout
+        assert runner.invoke(app, ["apikey", "revoke", "crm"]).exit_code == 0
+        assert json.loads(runner.invoke(app, ["apikey", "list", "--json"]).stdout) == []
+        refused = runner.invoke(app, ["apikey", "create", "bad", "--role", "root"])
+        assert refused.exit_code != 0
+    finally:
+        get_settings.cache_clear()
