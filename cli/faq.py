@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import typer
 
-from cli import faq_review
+from cli import faq_mine, faq_review
 
 app = typer.Typer(
     help="Mine FAQ candidates from resolved tickets, review them (approve, reject, edit, revert) and search FAQs.",
     no_args_is_help=True,
 )
 faq_review.register(app)
+app.command("mine")(faq_mine.mine)

@@ -19,7 +19,9 @@ from core.errors import DoxaError
 from core.services import Services
 from core.settings import get_settings
 from faq_mining.review import FaqReview
+from faq_mining.review_flow import resume_review
 from faq_mining.review_models import Decision, ReviewOutcome, StagedCandidate, to_json
+from faq_mining.state import ReviewDecision
 from kb.faq_retriever import FaqRetriever
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -152,9 +154,22 @@ def _decide(
     note: str | None,
     expected_version: int | None,
 ) -> ReviewOutcome:
-    # TODO(review_flow): once faq_mining/review_flow.py is in, call resume_review(services, staging_id, ...) so a
-    # mining run waiting on this candidate's interrupt is resumed; it falls back to FaqReview.decide itself.
-    return review.decide(staging_id, decision, reviewer, note=note, expected_version=expected_version)
+    # A mining run waiting on this candidate's interrupt is resumed; otherwise FaqReview decides directly.
+    record = resume_review(
+        services,
+        staging_id,
+        ReviewDecision(decision=decision, reviewer=reviewer, note=note, expected_version=expected_version),
+    )
+    assert record.action is not None and record.status is not None and record.version is not None
+    return ReviewOutcome(
+        staging_id=record.staging_id,
+        action=record.action,
+        status=record.status,
+        version=record.version,
+        reviewed_by=record.reviewer,
+        faq_id=record.faq_id,
+        faq_version=record.faq_version,
+    )
 
 
 def approve(

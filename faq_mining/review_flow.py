@@ -18,7 +18,7 @@ from langgraph.types import Command
 from core.database import Database
 from core.errors import ConflictError, DoxaError, InvalidInputError, NotFoundError
 from core.services import Services
-from faq_mining.nodes.request_review import to_candidate_edits
+from faq_mining.nodes.request_review import record_of, to_candidate_edits
 from faq_mining.service import MiningService, mining_service_for
 from faq_mining.state import ReviewDecision, ReviewRecord
 
@@ -66,15 +66,15 @@ def resume_review(
 
 def _decide_directly(service: MiningService, staging_id: int, decision: ReviewDecision) -> ReviewRecord:
     outcome = service.context.review.decide(
-        staging_id, decision.decision, decision.reviewer, note=decision.note, edits=to_candidate_edits(decision.edits)
+        staging_id,
+        decision.decision,
+        decision.reviewer,
+        note=decision.note,
+        expected_version=decision.expected_version,
+        edits=to_candidate_edits(decision.edits),
     )
-    return ReviewRecord(
-        staging_id=staging_id,
-        decision=decision.decision,
-        reviewer=decision.reviewer,
-        status=outcome.status,
-        faq_id=outcome.faq_id,
-    )
+    record = ReviewRecord(staging_id=staging_id, decision=decision.decision, reviewer=decision.reviewer)
+    return record_of(record, outcome)
 
 
 def _candidate_state(db: Database, staging_id: int) -> tuple[str | None, str]:
@@ -82,7 +82,7 @@ def _candidate_state(db: Database, staging_id: int) -> tuple[str | None, str]:
         row = conn.execute("SELECT run_id, status FROM faq_staging WHERE id = %s", (staging_id,)).fetchone()
         conn.rollback()
     if row is None:
-        raise NotFoundError(f"no FAQ candidate {staging_id}")
+        raise NotFoundError(f"FAQ candidate {staging_id} does not exist")
     return row["run_id"], row["status"]
 
 

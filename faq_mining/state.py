@@ -145,6 +145,7 @@ class ReviewDecision(BaseModel):
     reviewer: str = Field(min_length=1, max_length=200, description="Who decided (from the caller's identity).")
     note: str | None = Field(default=None, max_length=2_000)
     edits: ReviewEdits | None = Field(default=None, description="Changes to apply before approving (approve only).")
+    expected_version: int | None = Field(default=None, description="Refuse if the candidate changed since read.")
 
 
 class ReviewRequest(BaseModel):
@@ -170,7 +171,10 @@ class ReviewRecord(BaseModel):
     decision: Literal["approve", "reject"]
     reviewer: str
     status: str | None = Field(default=None, description="The candidate's status afterwards; None on error.")
+    action: Literal["NEW", "MERGE"] | None = None
+    version: int | None = Field(default=None, description="The candidate's version afterwards.")
     faq_id: int | None = None
+    faq_version: int | None = None
     error: str | None = None
     error_kind: Literal["conflict", "invalid", "not_found"] | None = None
     decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

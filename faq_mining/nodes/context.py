@@ -33,6 +33,21 @@ class DecisionOutcome(Protocol):
         """The production FAQ it created or merged into."""
         ...
 
+    @property
+    def action(self) -> Literal["NEW", "MERGE"]:
+        """The candidate's action."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """The candidate's version afterwards."""
+        ...
+
+    @property
+    def faq_version(self) -> int | None:
+        """The production FAQ's version afterwards."""
+        ...
+
 
 class CandidateReviewer(Protocol):
     """Applies a reviewer's decision to a staged candidate (faq_mining.review.FaqReview)."""

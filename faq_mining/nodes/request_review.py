@@ -14,7 +14,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from faq_mining.nodes.context import MiningContext, mining_context
+from faq_mining.nodes.context import DecisionOutcome, MiningContext, mining_context
 from faq_mining.review_models import CandidateEdits
 from faq_mining.state import ReviewDecision, ReviewEdits, ReviewRecord, ReviewTask
 
@@ -30,6 +30,19 @@ def to_candidate_edits(edits: ReviewEdits | None) -> CandidateEdits | None:
     if edits is None:
         return None
     return CandidateEdits(question=edits.question, answer=edits.answer, tags=edits.tags)
+
+
+def record_of(record: ReviewRecord, outcome: DecisionOutcome) -> ReviewRecord:
+    """The record of an applied decision."""
+    return record.model_copy(
+        update={
+            "status": outcome.status,
+            "action": outcome.action,
+            "version": outcome.version,
+            "faq_id": outcome.faq_id,
+            "faq_version": outcome.faq_version,
+        }
+    )
 
 
 def request_review(state: ReviewTask, runtime: Runtime[MiningContext]) -> dict[str, Any]:
@@ -48,9 +61,10 @@ def request_review(state: ReviewTask, runtime: Runtime[MiningContext]) -> dict[s
             decision.decision,
             decision.reviewer,
             note=decision.note,
+            expected_version=decision.expected_version,
             edits=to_candidate_edits(decision.edits),
         )
     except (ConflictError, InvalidInputError, NotFoundError) as exc:
         kind = next(kind for cls, kind in _ERROR_KINDS.items() if isinstance(exc, cls))
         return {"reviews": [record.model_copy(update={"error": str(exc), "error_kind": kind})]}
-    return {"reviews": [record.model_copy(update={"status": outcome.status, "faq_id": outcome.faq_id})]}
+    return {"reviews": [record_of(record, outcome)]}
