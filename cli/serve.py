@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import typer
 
+from core.settings import get_settings
+
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="TCP port."),
     workers: int = typer.Option(1, min=1, help="Uvicorn worker processes (embedded mode: keep 1)."),
 ) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs)."""
+    """Run the HTTP API (OpenAPI docs at /docs; auth settings in `doxa config`, keys with `doxa apikey`)."""
     import uvicorn
 
+    from api.auth.dependencies import refuse_unsafe_auth
+
+    # Refuse unsafe production auth with a one-line error before uvicorn imports the app.
+    refuse_unsafe_auth(get_settings())
     uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_config=None)

@@ -62,14 +62,19 @@ class Authenticator:
 
 def check_auth_settings(settings: Settings) -> None:
     """Refuse unsafe auth settings in production; warn loudly (log and console) when auth is disabled elsewhere."""
-    production = settings.environment == "production"
+    refuse_unsafe_auth(settings)
     if settings.auth_disabled:
-        if production:
-            raise ConfigurationError("DOXA_AUTH_DISABLED=true is refused in production: configure JWT or API keys")
         log.warning(AUTH_DISABLED_WARNING)
         sys.stderr.write(f"\n!!! WARNING: {AUTH_DISABLED_WARNING}\n\n")
+
+
+def refuse_unsafe_auth(settings: Settings) -> None:
+    """ConfigurationError for auth settings production must not run with (auth off, a short or placeholder secret)."""
+    if settings.environment != "production":
         return
-    if production and settings.jwt_secret is not None:
+    if settings.auth_disabled:
+        raise ConfigurationError("DOXA_AUTH_DISABLED=true is refused in production: configure JWT or API keys")
+    if settings.jwt_secret is not None:
         secret = settings.jwt_secret.get_secret_value()
         if secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
             raise ConfigurationError(

@@ -69,17 +69,20 @@ class SlowRetriever:
         return self.inner.retrieve(query, keywords, category, **options)
 
 
-def test_events_of_a_run_in_progress_carry_each_node_update(
+def test_events_of_a_run_in_progress_carry_each_node_update_and_a_full_pool_answers_503(
     api_settings: Settings, services: Services, agent: dict[str, str], refund_article: None
 ) -> None:
     context = ticket_context(services)
     slow = replace(context, retriever=SlowRetriever(context.retriever, 1.5))
     service = TicketService(slow, TicketService.postgres_checkpointer(context.tickets), context.tickets)
-    with TestClient(create_app(api_settings, services, ticket_service=service)) as client:
+    one_at_a_time = api_settings.model_copy(update={"api_max_pending_runs": 1})
+    with TestClient(create_app(one_at_a_time, services, ticket_service=service)) as client:
         accepted = client.post(
             "/tickets", params={"async": "true"}, json=REFUND_TICKET | {"id": "LIVE-1"}, headers=agent
         )
         assert accepted.status_code == 202
+        busy = client.post("/tickets", json=REFUND_TICKET | {"id": "LIVE-2"}, headers=agent)
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
         assert client.get("/tickets/LIVE-1", headers=agent).json()["running"] is True
         events = sse_events(client.get("/tickets/LIVE-1/events", headers=agent).text)
     nodes = {data["node"]: data for kind, data in events if kind == "node"}
