@@ -14,7 +14,7 @@ from api.auth.dependencies import Authenticator, check_auth_settings
 from api.auth.tokens import JwksFetcher
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
-from api.routes import health, knowledge_base, metrics, ticket_events, tickets
+from api.routes import auth_login, console, faq, health, knowledge_base, metrics, ticket_events, tickets
 from api.routes.metrics import database_registry
 from api.ticket_events import EventBroker
 from api.ticket_runner import TicketRunner
@@ -75,7 +75,7 @@ def create_app(
         BodySizeLimit,
         default_limit=settings.api_max_body_bytes,
         # multipart framing adds a little to the file itself
-        limits_by_path={"/kb/documents": settings.max_file_bytes + 65_536},
+        limits_by_path={"/kb/documents": settings.max_file_bytes + 65_536, "/process": settings.api_max_process_bytes},
     )
 
     @app.middleware("http")
@@ -94,6 +94,9 @@ def create_app(
     app.include_router(tickets.router)
     app.include_router(ticket_events.router)
     app.include_router(metrics.router)
+    app.include_router(faq.router)
+    app.include_router(auth_login.router)
+    app.include_router(console.router)
     return app
 
 

@@ -180,6 +180,18 @@ class Settings(BaseSettings):
     api_events_timeout_s: float = Field(
         default=600.0, gt=0, description="Longest a /tickets/{id}/events stream stays open."
     )
+    api_max_process_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Largest POST /process body (inline tickets to mine); 413 above."
+    )
+    console_token_ttl_s: int = Field(
+        default=3600, ge=60, le=86_400, description="Lifetime of the JWT that POST /auth/login issues to the console."
+    )
+    console_max_failed_logins: int = Field(
+        default=5, ge=1, description="Failed console sign-ins of one name, within the lockout window, that lock it."
+    )
+    console_lockout_s: int = Field(
+        default=900, ge=1, description="Seconds a console name stays locked, and the window its failures count in."
+    )
 
     # --- FAQ mining ------------------------------------------------------------------------------
     mining_database: str = Field(default="ticketing", description="ClickHouse database holding `tickets`.")
