@@ -20,6 +20,7 @@ from cli import (
     serve,
     ticket,
     tickets,
+    user,
 )
 from core.errors import DoxaError
 from core.logging import configure_logging
@@ -40,6 +41,7 @@ app.add_typer(improve.app, name="improve")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(faq.app, name="faq")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(user.app, name="user")
 app.add_typer(maintenance.app, name="maintenance")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
