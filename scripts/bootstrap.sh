@@ -9,6 +9,15 @@ PYTHON=${PYTHON:-python3}
 import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
 PY
 
+# The console's browser test drives Debian's chromium through playwright (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: /usr/bin/chromium is missing and this is not root; the browser test will be skipped" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 stamp=".venv/.doxa-installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then

@@ -8,7 +8,7 @@ Why a static page and a token in `sessionStorage` (not a server-rendered app wit
   DOXA_CONSOLE_TOKEN_TTL_S at most. Its risk is script injection, which the page closes off: the script
   writes every piece of user text with `textContent` (never `innerHTML`), and the Content-Security-Policy
   below allows scripts from this origin only, with no inline script, `eval`, frames or foreign requests.
-No build step and no CDN: three files shipped inside the package.
+No build step and no CDN: four files shipped inside the package.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ _FILES = {
     "index.html": "text/html; charset=utf-8",
     "console.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
+    "icon.svg": "image/svg+xml",
 }
 
 
@@ -70,3 +71,9 @@ async def console_script() -> Response:
 async def console_styles() -> Response:
     """The console's styles."""
     return _serve("console.css")
+
+
+@router.get("/icon.svg")
+async def console_icon() -> Response:
+    """The console's icon (so the browser does not ask for a missing /favicon.ico)."""
+    return _serve("icon.svg")
