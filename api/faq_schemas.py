@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import Line, Text
+from api.schemas import Line, Text, _without_controls
 from faq_mining.state import MAX_INLINE_TICKETS, InlineTicket, ReviewEdits
 
 MAX_QUESTION_CHARS = 500
@@ -32,6 +32,18 @@ class ProcessRequest(BaseModel):
 
     tickets: list[InlineTicket] = Field(min_length=1, max_length=MAX_INLINE_TICKETS, description="Tickets to mine.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_control_characters(cls, value: Any) -> Any:
+        # NUL cannot be stored in Postgres text, and ticket text ends up in staged candidates.
+        if isinstance(value, dict) and isinstance(value.get("tickets"), list):
+            tickets = [
+                {key: _without_controls(item) for key, item in ticket.items()} if isinstance(ticket, dict) else ticket
+                for ticket in value["tickets"]
+            ]
+            return value | {"tickets": tickets}
+        return value
+
 
 class CandidateUpdate(BaseModel):
     """Changes to a PENDING candidate; unset fields stay as they are."""
@@ -46,6 +58,20 @@ class CandidateUpdate(BaseModel):
     )
 
 
+class EditsBeforeApproval(BaseModel):
+    """Changes applied to a candidate in the same transaction as its approval; unset fields stay."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    question: Line | None = Field(default=None, min_length=1, max_length=MAX_QUESTION_CHARS)
+    answer: Text | None = Field(default=None, min_length=1, max_length=MAX_ANSWER_CHARS)
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+
+    def to_review_edits(self) -> ReviewEdits:
+        """The mining graph's resume form."""
+        return ReviewEdits(question=self.question, answer=self.answer, tags=self.tags)
+
+
 class ReviewBody(BaseModel):
     """A reviewer's decision. The reviewer is the caller's identity: a `reviewed_by` in the body is ignored."""
 
@@ -54,7 +80,7 @@ class ReviewBody(BaseModel):
     decision: DecisionWord | None = Field(default=None, description="approve or reject (approved / rejected too).")
     status: DecisionWord | None = Field(default=None, description="The seed's name for `decision`.")
     note: Text | None = Field(default=None, max_length=MAX_NOTE_CHARS, description="Why; kept with the decision.")
-    edits: ReviewEdits | None = Field(default=None, description="Changes applied before approving (approve only).")
+    edits: EditsBeforeApproval | None = Field(default=None, description="Changes applied before approving only.")
     reviewed_by: str | None = Field(
         default=None, max_length=200, description="Ignored: the reviewer is always the token's subject."
     )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth.users import MAX_PASSWORD_CHARS, ConsoleUserStore, LoginLockedError
+from api.auth.users import MAX_PASSWORD_CHARS, USER_NAME, ConsoleUserStore, LoginLockedError
 from api.deps import ServicesDep
 from core.settings import Settings
 
@@ -27,7 +27,7 @@ class LoginRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=100, description="The name given to `doxa user add`.")
+    username: str = Field(pattern=USER_NAME.pattern, description="The name given to `doxa user add`.")
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS, description="The user's password.")
 
 

@@ -113,7 +113,8 @@ async def review_candidate(
     staging_id: StagingId, body: ReviewBody, services: ServicesDep, principal: Reviewer
 ) -> dict[str, Any]:
     """Approve or reject a PENDING candidate as the caller (409 when already decided); resumes its mining run."""
-    decision = ReviewDecision(decision=body.verdict, reviewer=principal.subject, note=body.note, edits=body.edits)
+    edits = body.edits.to_review_edits() if body.edits is not None else None
+    decision = ReviewDecision(decision=body.verdict, reviewer=principal.subject, note=body.note, edits=edits)
     record = await run_in_threadpool(resume_review, services, staging_id, decision)
     return {
         "staging_id": record.staging_id,

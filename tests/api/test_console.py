@@ -184,3 +184,8 @@ def test_doxa_user_add_list_remove(cli_users: ConsoleUserStore) -> None:
 
     assert runner.invoke(user_cli.app, ["remove", "alice"]).exit_code == 0
     assert cli_users.list() == []
+
+
+def test_login_refuses_names_that_cannot_exist(client: TestClient) -> None:
+    for name in ("a\x00b", "with space", "x" * 101):
+        assert client.post("/auth/login", json={"username": name, "password": PASSWORD}).status_code == 422

@@ -239,3 +239,25 @@ def test_process_refuses_an_oversized_body(client: TestClient, api_settings: Any
     limit = api_settings.api_max_process_bytes
     huge = {"tickets": [{"id": "X", "body": "a" * (limit + 10)}]}
     assert client.post("/process", json=huge, headers=SERVICE).status_code == 413
+
+
+def test_edits_with_an_approval_are_applied_and_control_characters_dropped(client: TestClient, candidate: int) -> None:
+    response = client.post(
+        f"/staging-faq/{candidate}/review",
+        json={"decision": "approve", "edits": {"answer": "Use the\x00 Forgot password link.", "tags": ["login"]}},
+        headers=REVIEWER,
+    )
+    assert response.status_code == 200, response.text
+    faq = client.get("/faq").json()["items"][0]
+    assert (faq["answer"], faq["tags"]) == ("Use the Forgot password link.", ["login"])
+    rejected_with_edits = client.post(
+        f"/staging-faq/{candidate}/review", json={"decision": "reject", "edits": {"extra": 1}}, headers=REVIEWER
+    )
+    assert rejected_with_edits.status_code == 422
+
+
+def test_process_drops_nul_characters_from_ticket_text(client: TestClient) -> None:
+    ticket = {"id": "N-1", "body": "Printer\x00 broken on floor 2.", "closurenotes": "ok\x00"}
+    response = client.post("/process", json={"tickets": [ticket]}, headers=SERVICE)
+    assert response.status_code == 200, response.text
+    assert response.json()["stats"]["processed"] == 1
