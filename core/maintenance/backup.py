@@ -27,6 +27,7 @@ from typing import IO
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import TupleRow
 
 from core.database import check_schema_name
@@ -82,10 +83,12 @@ def dump_database(url: str, schema: str, path: Path, *, on_progress: Progress | 
     started = time.monotonic()
     partial = path.with_name(f".{path.name}.partial")
     try:
+        conninfo, env = _client_connection(url)
         _run(
             [str(pg_tool("pg_dump")), "--format=custom", f"--schema={schema}", "--no-owner", "--no-privileges",
-             "--verbose", f"--file={partial}", f"--dbname={url}"],
+             "--verbose", f"--file={partial}", f"--dbname={conninfo}"],
             on_progress,
+            env=env,
         )  # fmt: skip
         tables = _archive_tables(partial, schema)
         os.replace(partial, path)
@@ -126,12 +129,13 @@ def restore_database(
     ]
     psql_args = [str(pg_tool("psql")), "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1"]
     psql_args += [f"--command={statement}" for statement in prelude]
-    psql_args += ["--file=-", f"--dbname={url}"]
+    conninfo, env = _client_connection(url)
+    psql_args += ["--file=-", f"--dbname={conninfo}"]
     restore_args = [str(pg_tool("pg_restore")), "--no-owner", "--no-privileges", "--file=-", str(path)]
     with subprocess.Popen(restore_args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as script:
         assert script.stdout is not None
         try:
-            _run(psql_args, on_progress, stdin=script.stdout)
+            _run(psql_args, on_progress, stdin=script.stdout, env=env)
         except BackupError as exc:
             if "lock timeout" in str(exc):
                 raise ConflictError(f"schema {schema} is in use: stop the API and workers, then restore again") from exc
@@ -146,12 +150,28 @@ def restore_database(
     return report
 
 
-def _run(args: list[str], on_progress: Progress | None, *, stdin: IO[bytes] | None = None) -> None:
+def _client_connection(url: str) -> tuple[str, dict[str, str]]:
+    """Connection options for a client tool, with the password moved to its environment (not its command line)."""
+    params = conninfo_to_dict(url)
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password:
+        env["PGPASSWORD"] = str(password)
+    return make_conninfo("", **params), env
+
+
+def _run(
+    args: list[str],
+    on_progress: Progress | None,
+    *,
+    stdin: IO[bytes] | None = None,
+    env: dict[str, str] | None = None,
+) -> None:
     """Run a client tool, passing each line it prints to `on_progress`; BackupError with its last lines on failure."""
     log.debug("running %s", args[0])
     tail: deque[str] = deque(maxlen=20)
     with subprocess.Popen(
-        args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", env=env
     ) as process:
         assert process.stdout is not None
         for line in process.stdout:
