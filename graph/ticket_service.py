@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from core.errors import ConflictError, NotFoundError
 from core.ticket_store import TicketRow, TicketStore
+from graph.checkpointer import TicketCheckpointer
 from graph.ticket_graph import build_ticket_graph
 from nodes.context import TicketContext
 from state import agents
@@ -88,8 +89,8 @@ class TicketService:
 
     @staticmethod
     def postgres_checkpointer(tickets: TicketStore) -> PostgresSaver:
-        """A Postgres saver on its own autocommit pool, with its tables set up."""
-        saver = PostgresSaver(tickets.db.autocommit_pool(), serde=checkpoint_serializer())
+        """A Postgres saver (graph/checkpointer.py) on its own autocommit pool, with its tables set up."""
+        saver = TicketCheckpointer(tickets.db.autocommit_pool(), serde=checkpoint_serializer())
         saver.setup()
         return saver
 

@@ -227,7 +227,7 @@ def fake_model(*replies: str) -> GenericFakeChatModel:
 def test_llm_answers_are_used_when_valid(services: Services) -> None:
     replies = [
         '{"valid": true, "reasons": [], "confidence": 0.95}',
-        '{"score": 90, "reasoning": "production login down"}',
+        '{"score": 80, "reasoning": "a user cannot log in"}',
         '{"summary": "s", "reformulation": "How do I reset a forgotten password when no reset link arrives?",'
         ' "keywords": ["password", "reset", "link", "login", "email"]}',
         '{"primary_category": "authentification", "confidence_category": 0.9, "severity": "high",'
@@ -240,7 +240,7 @@ def test_llm_answers_are_used_when_valid(services: Services) -> None:
     ]
     outcome = make_service(services, CannedRetriever(0.9), fake_model(*replies)).run(PASSWORD_TICKET)
     assert outcome.fallbacks == []
-    assert outcome.values["priority"].score == 90 and outcome.priority == "critical"
+    assert outcome.values["priority"].score == 80 and outcome.priority == "high"
     assert outcome.values["plan"].estimated_resolution_time == "within 2 hours"
     assert outcome.email and "Settings > Security" in outcome.email["body"]
 
