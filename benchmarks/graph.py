@@ -1,6 +1,7 @@
 """Tickets through the whole ticket graph: throughput, latency per ticket, the checkpointer's share.
 
-    python -m benchmarks.graph [--tickets 200] [--workers 1,4,8] [--profile] [--memo-embeddings]
+    python -m benchmarks.graph [--tickets 200] [--workers 1,4,8] [--rounds 2] [--compare-upstream] [--profile]
+                               [--memo-embeddings]
 
 A temporary DOXA_HOME (embedded Postgres), the help-centre articles ingested once, the real runtime context
 (`graph.factory.ticket_context`: offline LLM backend, hybrid retriever, fitted classifier) and N varied
@@ -8,8 +9,9 @@ tickets (Endava IT tickets, Banking77 questions, help-centre-like questions; exa
 shared data is absent). Each ticket is one `TicketService.run`, then, when the thread waits for feedback, one
 `feedback(satisfied=True)` that closes it: the "per ticket" time is both. Every configuration runs with the
 Postgres checkpointer and with LangGraph's InMemorySaver (the ticket store and outbox stay in Postgres for
-both), sequentially and on thread pools. The checkpointer's share is (postgres - memory) / postgres of the
-mean time per ticket. Embedding time is every `Embedder.encode` call made while a ticket runs (analyze
+both), sequentially and on thread pools, the two savers taking turns for --rounds passes (a busy machine
+then slows both alike). The checkpointer's share is (postgres - memory) / postgres of the mean time per
+ticket, and of the p95. Embedding time is every `Embedder.encode` call made while a ticket runs (analyze
 embeds two texts, classify one, the retriever one per search), also summed by caller. With --profile, a
 sequential pass times each node from `graph.stream(stream_mode="updates")`, the savers taking turns.
 --memo-embeddings measures a proposed fix: texts the ticket already embedded are not encoded again.
@@ -38,6 +40,7 @@ from typing import Any
 import numpy as np
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.postgres import PostgresSaver
 
 from benchmarks.corpus import DATA
 from benchmarks.retrieval_quality import machine
@@ -169,16 +172,39 @@ class Measurement:
     encode_s: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
+    def merge(self, other: Measurement) -> Measurement:
+        """Both runs' tickets as one measurement (wall times add up)."""
+        merged = Measurement(self.saver, self.workers, self.wall_s + other.wall_s)
+        for name in ("ticket_s", "run_s", "encode_s"):
+            getattr(merged, name).extend([*getattr(self, name), *getattr(other, name)])
+        for key, count in [*self.statuses.items(), *other.statuses.items()]:
+            merged.statuses[key] += count
+        return merged
+
     def p(self, values: list[float], q: float) -> float:
         """The q-quantile in milliseconds."""
         ordered = sorted(values)
         return 1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def share_row(label: str, saver: Measurement, memory: Measurement) -> str:
+    """The checkpointer's share of the mean and of the p95 time per ticket, as a Markdown row."""
+    mean, mem = statistics.fmean(saver.ticket_s), statistics.fmean(memory.ticket_s)
+    p95, mem95 = saver.p(saver.ticket_s, 0.95), memory.p(memory.ticket_s, 0.95)
+    return (
+        f"| {label} | {100 * (mean - mem) / mean:.0f}% ({1000 * mean:.0f} vs {1000 * mem:.0f} ms) "
+        f"| {100 * (p95 - mem95) / p95:.0f}% ({p95:.0f} vs {mem95:.0f} ms) |"
+    )
+
+
 def make_saver(kind: str, context: TicketContext) -> BaseCheckpointSaver[Any]:
-    """The Postgres saver the product uses, or an in-memory one with the same serializer."""
+    """The Postgres saver the product uses, LangGraph's own PostgresSaver, or an in-memory one; same serializer."""
     if kind == "postgres":
         return TicketService.postgres_checkpointer(context.tickets)
+    if kind == "upstream":
+        saver = PostgresSaver(context.tickets.db.autocommit_pool(), serde=checkpoint_serializer())
+        saver.setup()
+        return saver
     return InMemorySaver(serde=checkpoint_serializer())
 
 
@@ -246,6 +272,12 @@ def main() -> None:
     parser.add_argument("--workers", default="1,4,8", help="Comma-separated thread-pool sizes (1 = sequential).")
     parser.add_argument("--profile", action="store_true", help="Also time each node on a sequential pass.")
     parser.add_argument(
+        "--compare-upstream",
+        action="store_true",
+        help="Also run LangGraph's PostgresSaver as it ships (synchronous commits), to compare with Doxa's.",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="Passes per configuration, the savers taking turns.")
+    parser.add_argument(
         "--memo-embeddings",
         action="store_true",
         help="What-if: a text the ticket already embedded is not encoded again (a per-ticket memo).",
@@ -273,13 +305,21 @@ def main() -> None:
                 "| rest ms/ticket | load | outcomes |\n|---|---|---|---|---|---|---|---|---|---|"
             )
             results: dict[tuple[str, int], Measurement] = {}
-            results_savers = ("postgres", "memory")
-            for saver in results_savers:
-                service = TicketService(context, make_saver(saver, context), context.tickets)
+            results_savers = ("postgres", "upstream", "memory") if args.compare_upstream else ("postgres", "memory")
+            services_by_saver = {
+                saver: TicketService(context, make_saver(saver, context), context.tickets) for saver in results_savers
+            }
+            for saver, service in services_by_saver.items():
                 measure(service, clock, tickets[:10], saver, 1, f"warm-{saver}")  # model, pools, caches
+            # The savers take turns, round after round, so a change in the machine's load falls on both.
+            for round_ in range(args.rounds):
                 for w in workers:
-                    m = measure(service, clock, tickets, saver, w, f"{saver}-{w}")
-                    results[(saver, w)] = m
+                    for saver, service in services_by_saver.items():
+                        m = measure(service, clock, tickets, saver, w, f"{saver}-{w}-r{round_}")
+                        results[(saver, w)] = results[(saver, w)].merge(m) if (saver, w) in results else m
+            for saver in results_savers:
+                for w in workers:
+                    m = results[(saver, w)]
                     mean_ms = 1000 * statistics.fmean(m.ticket_s)
                     encode_ms = 1000 * statistics.fmean(m.encode_s)
                     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(m.statuses.items()))
@@ -289,13 +329,14 @@ def main() -> None:
                         f"| {mean_ms - encode_ms:.0f} | {os.getloadavg()[0]:.1f} | {outcomes} |",
                         flush=True,
                     )
-            print("\n| workers | checkpointer share of mean ms/ticket (postgres - memory) / postgres |\n|---|---|")
+            print(
+                "\n| workers | checkpointer share of mean ms/ticket (postgres - memory) / postgres "
+                "| same, of p95 |\n|---|---|---|"
+            )
             for w in workers:
-                pg, mem = (
-                    statistics.fmean(results[("postgres", w)].ticket_s),
-                    statistics.fmean(results[("memory", w)].ticket_s),
-                )
-                print(f"| {w} | {100 * (pg - mem) / pg:.0f}% ({1000 * pg:.0f} vs {1000 * mem:.0f} ms) |")
+                for saver in ("upstream", "postgres"):
+                    if (saver, w) in results:
+                        print(share_row(f"{w} ({saver})", results[(saver, w)], results[("memory", w)]))
             if args.profile:
                 sample = tickets[: min(100, len(tickets))]
                 savers = {k: TicketService(context, make_saver(k, context), context.tickets) for k in results_savers}

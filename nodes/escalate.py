@@ -40,7 +40,7 @@ def handoff_offline(state: TicketState, reason: str) -> HandoffNote:
     tried = f"{attempts} answer(s) from the knowledge base" if "solution" in state else "no automated answer"
     clarifications = state.get("clarifications", [])
     added = f" The customer added: {' / '.join(clarifications)}." if clarifications else ""
-    summary = f"{problem} Tried: {tried}.{added} Escalated because {reason}."
+    summary = f"{problem.rstrip('. ')}. Tried: {tried}.{added} Escalated because {reason}."
     skills = classification.required_skills if classification and classification.required_skills else []
     return HandoffNote(summary=summary[:2000], suggested_skills=skills or ["general-support"])
 
