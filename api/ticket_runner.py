@@ -20,7 +20,7 @@ from state.ticket import CustomerFeedback, TicketInput
 
 log = logging.getLogger(__name__)
 
-RunKind = Literal["run", "feedback"]
+RunKind = Literal["run", "feedback", "recover"]
 
 
 class RunnerBusyError(DoxaError):
@@ -44,10 +44,19 @@ class TicketRunner:
         self._in_flight: set[str] = set()
 
     def submit_run(self, ticket: TicketInput) -> Future[TicketOutcome]:
-        """Start a new ticket's thread (the ticket must carry its id); ConflictError when the id is taken."""
+        """Start a new ticket's thread (the ticket must carry its id); ConflictError when the id is taken.
+
+        The ticket is accepted (row and input checkpoint written) before this returns, so a 202 survives a crash.
+        """
         assert ticket.id is not None, "the API gives every ticket its id before submitting it"
         thread_id = ticket.id
-        return self._submit(thread_id, "run", lambda: self.service.run(ticket), check_new=True)
+        return self._submit(
+            thread_id, "run", lambda: self.service.continue_run(thread_id), prepare=lambda: self.service.accept(ticket)
+        )
+
+    def submit_recovery(self, thread_id: str) -> Future[TicketOutcome]:
+        """Continue a thread a crashed process left between checkpoints (RunnerBusyError when the pool is full)."""
+        return self._submit(thread_id, "recover", lambda: self.service.continue_run(thread_id))
 
     def submit_feedback(self, thread_id: str, feedback: CustomerFeedback) -> Future[TicketOutcome]:
         """Resume a waiting thread with the customer's feedback (errors surface through the future)."""
@@ -58,20 +67,26 @@ class TicketRunner:
         self._executor.shutdown(wait=True)
 
     def _submit(
-        self, thread_id: str, kind: RunKind, call: Callable[[], TicketOutcome], *, check_new: bool = False
+        self,
+        thread_id: str,
+        kind: RunKind,
+        call: Callable[[], TicketOutcome],
+        *,
+        prepare: Callable[[], object] | None = None,
     ) -> Future[TicketOutcome]:
         if not self._slots.acquire(blocking=False):
             raise RunnerBusyError("too many ticket runs in progress; retry shortly")
+        with self._lock:
+            if thread_id in self._in_flight:
+                self._slots.release()
+                raise ConflictError(f"ticket {thread_id} is already being processed")
+            self._in_flight.add(thread_id)
         try:
-            with self._lock:
-                if thread_id in self._in_flight:
-                    raise ConflictError(f"ticket {thread_id} is already being processed")
-                self._in_flight.add(thread_id)
-            if check_new and self.service.tickets.exists(thread_id):
-                with self._lock:
-                    self._in_flight.discard(thread_id)
-                raise ConflictError(f"ticket {thread_id} already exists")
+            if prepare is not None:
+                prepare()
         except BaseException:
+            with self._lock:
+                self._in_flight.discard(thread_id)
             self._slots.release()
             raise
         self.broker.open(thread_id)
