@@ -19,8 +19,10 @@ from api.routes.metrics import database_registry
 from api.ticket_events import EventBroker
 from api.ticket_runner import TicketRunner
 from core.logging import request_id
+from core.scheduler import Clock, Scheduler, scheduled_jobs, start_scheduler
 from core.services import Services
 from core.settings import Settings, get_settings
+from faq_mining.service import mining_job
 from graph.ticket_service import TicketService
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,9 @@ def create_app(
     *,
     ticket_service: TicketService | None = None,
     jwks_fetcher: JwksFetcher | None = None,
+    scheduler_clock: Clock | None = None,
 ) -> FastAPI:
-    """Build the app; tests pass their own settings, already-open services, a ticket service or a JWKS source."""
+    """Build the app; tests may pass settings, open services, a ticket service, a JWKS source, a scheduler clock."""
     settings = settings or get_settings()
     check_auth_settings(settings)  # production refuses unsafe auth before anything starts
 
@@ -55,9 +58,12 @@ def create_app(
             workers=settings.api_run_workers,
             max_pending=settings.api_max_pending_runs,
         )
+        app.state.scheduler = _start_schedules(app.state.services, scheduler_clock)
         try:
             yield
         finally:
+            if app.state.scheduler is not None:
+                await asyncio.to_thread(app.state.scheduler.stop)
             # Runs already accepted (202) finish before the engines close.
             await asyncio.to_thread(app.state.ticket_runner.shutdown)
             if owned:
@@ -98,6 +104,18 @@ def create_app(
     app.include_router(auth_login.router)
     app.include_router(console.router)
     return app
+
+
+def _start_schedules(services: Services, clock: Clock | None) -> Scheduler | None:
+    """Scheduled mining and pruning in this replica, when configured and not turned off here."""
+    settings = services.settings
+    jobs = scheduled_jobs(settings, mining_job=mining_job)
+    if not jobs:
+        return None
+    if not settings.scheduler_enabled:
+        log.info("schedules configured but DOXA_SCHEDULER_ENABLED=false: another replica runs them")
+        return None
+    return start_scheduler(services, jobs, **({"clock": clock} if clock is not None else {}))
 
 
 def _open_ticket_service(services: Services) -> TicketService:

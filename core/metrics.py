@@ -1,7 +1,8 @@
 """Doxa's Prometheus metrics that live in the process: counters and histograms any layer may increment.
 
 Figures that derive from the database (tickets by status, escalation and kb_confident rates, pending FAQ
-reviews) are not here: the API computes them at scrape time, so every replica reports the same values.
+reviews, scheduled jobs' last runs) are collected at scrape time, so every replica reports the same values;
+`ScheduledJobFigures` is the collector of the scheduled jobs, given a function that reads their rows.
 
 Example:
     >>> from core.metrics import MINING_TICKETS
@@ -10,7 +11,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 # `*_created` series double the output and no dashboard of ours reads them.
 disable_created_metrics()
@@ -71,3 +78,43 @@ MINING_RUN_SECONDS = Histogram(
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
     registry=REGISTRY,
 )
+
+
+# --- Scheduled jobs (read from Postgres at scrape time: the same on every replica) ----------------
+_JOB_STATUSES = ("running", "succeeded", "failed")
+
+
+class ScheduledJobFigures(Collector):
+    """Each scheduled job's last run (`core.scheduler.last_runs` rows), as gauges labelled by job."""
+
+    def __init__(self, read_rows: Callable[[], Sequence[Mapping[str, Any]]]) -> None:
+        self.read_rows = read_rows
+
+    def collect(self) -> Iterator[Metric]:
+        """Read the rows now."""
+        runs = GaugeMetricFamily("doxa_scheduled_job_runs", "Runs of a scheduled job, all replicas.", labels=["job"])
+        failures = GaugeMetricFamily(
+            "doxa_scheduled_job_failures", "Failed runs of a scheduled job, all replicas.", labels=["job"]
+        )
+        started = GaugeMetricFamily(
+            "doxa_scheduled_job_last_started_timestamp_seconds", "When the job's last run started.", labels=["job"]
+        )
+        finished = GaugeMetricFamily(
+            "doxa_scheduled_job_last_finished_timestamp_seconds",
+            "When the job's last run finished (absent while the first run is in progress).",
+            labels=["job"],
+        )
+        status = GaugeMetricFamily(
+            "doxa_scheduled_job_last_status", "1 for the status of the job's last run.", labels=["job", "status"]
+        )
+        for row in self.read_rows():
+            job = str(row["name"])
+            runs.add_metric([job], float(row["runs"]))
+            failures.add_metric([job], float(row["failures"]))
+            for family, column in ((started, "last_started_at"), (finished, "last_finished_at")):
+                moment: datetime | None = row[column]
+                if moment is not None:
+                    family.add_metric([job], moment.timestamp())
+            for name in _JOB_STATUSES:
+                status.add_metric([job, name], 1.0 if row["last_status"] == name else 0.0)
+        yield from (runs, failures, started, finished, status)

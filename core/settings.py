@@ -242,6 +242,11 @@ class Settings(BaseSettings):
         description="Cron expression (UTC) on which the API mines new FAQ candidates, e.g. '0 2 * * *'. Unset: "
         "no scheduled mining. One replica runs each tick (a Postgres advisory lock).",
     )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="Run the schedules (DOXA_MINING_SCHEDULE, DOXA_PRUNE_SCHEDULE) in this API process. Replicas may "
+        "all keep it on (each tick runs once across them); turn it off on replicas that should only serve requests.",
+    )
     prune_schedule: str | None = Field(
         default=None,
         description="Cron expression (UTC) on which the API prunes the checkpoints of finished threads, e.g. "

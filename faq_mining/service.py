@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from core.database import Database
 from core.errors import ConflictError
 from core.llm import build_chat_model
+from core.metrics import MINING_CANDIDATES, MINING_RUN_SECONDS, MINING_RUNS, MINING_TICKETS
 from core.services import Services
 from faq_mining.faq_store import FaqStore
 from faq_mining.graph import build_mining_graph
@@ -120,7 +121,7 @@ class MiningService:
         run_id = run_id or f"mine-{uuid.uuid4().hex[:12]}"
         started = time.perf_counter()
         lock = self._exclusive_run() if exclusive and request.tickets is None else _no_lock()
-        with lock:
+        with lock, _failed_runs_counted():
             for chunk in self.graph.stream(
                 {"request": request.model_copy(update={"tickets": None}), "run_id": run_id},
                 self.config(run_id),
@@ -135,7 +136,7 @@ class MiningService:
         snapshot = self.graph.get_state(self.config(run_id))
         values = snapshot.values
         staged: list[ReviewRequest] = values.get("staged", [])
-        return MiningRun(
+        run = MiningRun(
             run_id=run_id,
             stats=values.get("stats", MiningStats()),
             staged_ids=[request.staging_id for request in staged],
@@ -143,6 +144,8 @@ class MiningService:
             watermark_advanced=bool(values.get("watermark_advanced", False)),
             seconds=round(time.perf_counter() - started, 3),
         )
+        record_mining_metrics(run)
+        return run
 
     def pending_reviews(self, run_id: str | None = None) -> list[PendingReview]:
         """The review interrupts waiting in one run, or in every run that has a PENDING candidate."""
@@ -185,6 +188,40 @@ def _no_lock() -> Iterator[None]:
     yield
 
 
+@contextmanager
+def _failed_runs_counted() -> Iterator[None]:
+    # A refused exclusive run is counted as skipped by its caller, not as a failure.
+    try:
+        yield
+    except ConflictError:
+        raise
+    except Exception:
+        MINING_RUNS.labels(status="failed").inc()
+        raise
+
+
+# Ticket outcomes of MiningStats, as the `outcome` label of doxa_mining_tickets.
+_TICKET_OUTCOMES = {
+    "staged": "staged_tickets",
+    "prefilter": "skipped_prefilter",
+    "duplicate": "skipped_duplicate",
+    "identical": "skipped_identical",
+    "unsuitable": "skipped_unsuitable",
+    "pii": "skipped_pii",
+    "failed": "failed",
+}
+
+
+def record_mining_metrics(run: MiningRun) -> None:
+    """Add one finished run's statistics to this process's Prometheus counters."""
+    MINING_RUNS.labels(status="ok").inc()
+    MINING_RUN_SECONDS.observe(run.seconds)
+    for outcome, field in _TICKET_OUTCOMES.items():
+        MINING_TICKETS.labels(outcome=outcome).inc(getattr(run.stats, field))
+    MINING_CANDIDATES.labels(kind="new").inc(run.stats.staged_new)
+    MINING_CANDIDATES.labels(kind="merge").inc(run.stats.staged_merge)
+
+
 def postgres_saver(db: Database) -> PostgresSaver:
     """A Postgres checkpointer on its own autocommit pool, with its tables set up."""
     saver = PostgresSaver(db.autocommit_pool(), serde=checkpoint_serializer())
@@ -218,5 +255,6 @@ def mining_job(services: Services) -> dict[str, Any]:
     try:
         run = service.mine(request, exclusive=True)
     except ConflictError as exc:
+        MINING_RUNS.labels(status="skipped").inc()
         return {"skipped": str(exc)}
     return run.model_dump(mode="json", exclude={"stats": {"failures"}}) | {"failures": len(run.stats.failures)}

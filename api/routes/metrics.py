@@ -15,7 +15,8 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from core.database import Database
-from core.metrics import REGISTRY
+from core.metrics import REGISTRY, ScheduledJobFigures
+from core.scheduler import last_runs
 
 router = APIRouter(tags=["operations"])
 
@@ -64,6 +65,7 @@ def database_registry(db: Database) -> CollectorRegistry:
     """A registry of one app's database-derived figures (one per app, so tests can build several apps)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseFigures(db))
+    registry.register(ScheduledJobFigures(lambda: last_runs(db)))
     return registry
 
 
