@@ -17,12 +17,14 @@ from api.problems import install_problem_handlers
 from api.routes import auth_login, console, faq, health, knowledge_base, metrics, ticket_events, tickets
 from api.routes.metrics import database_registry
 from api.ticket_events import EventBroker
-from api.ticket_runner import TicketRunner
+from api.ticket_runner import RunnerBusyError, TicketRunner
+from core.errors import ConflictError
 from core.logging import request_id
 from core.scheduler import Clock, Scheduler, scheduled_jobs, start_scheduler
 from core.services import Services
 from core.settings import Settings, get_settings
 from faq_mining.service import mining_job
+from graph.recovery import RunRecovery
 from graph.ticket_service import TicketService
 
 log = logging.getLogger(__name__)
@@ -59,9 +61,13 @@ def create_app(
             max_pending=settings.api_max_pending_runs,
         )
         app.state.scheduler = _start_schedules(app.state.services, scheduler_clock)
+        # Threads a killed process left mid-run continue in the background (graph/recovery.py).
+        recovery = RunRecovery(runner_service, _recovery_submitter(app.state.ticket_runner))
+        recovery.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(recovery.stop)
             if app.state.scheduler is not None:
                 await asyncio.to_thread(app.state.scheduler.stop)
             # Runs already accepted (202) finish before the engines close.
@@ -116,6 +122,19 @@ def _start_schedules(services: Services, clock: Clock | None) -> Scheduler | Non
         log.info("schedules configured but DOXA_SCHEDULER_ENABLED=false: another replica runs them")
         return None
     return start_scheduler(services, jobs, **({"clock": clock} if clock is not None else {}))
+
+
+def _recovery_submitter(runner: TicketRunner) -> Callable[[str], bool]:
+    def submit(thread_id: str) -> bool:
+        try:
+            runner.submit_recovery(thread_id)
+        except RunnerBusyError:
+            return False  # offered again once runs finish
+        except ConflictError:
+            pass  # already running in this process
+        return True
+
+    return submit
 
 
 def _open_ticket_service(services: Services) -> TicketService:

@@ -51,6 +51,11 @@ CHECKPOINT_TYPES: list[type[BaseModel]] = [
 ]
 
 
+# The node a new thread starts with: `accept` checkpoints the input and stops before it.
+FIRST_NODE = "validate"
+RECOVERY_PAGE = 1000
+
+
 def checkpoint_serializer() -> JsonPlusSerializer:
     """The checkpoint serializer, restricted to Doxa's own state types."""
     return JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
@@ -99,25 +104,62 @@ class TicketService:
 
     def run(self, ticket: TicketInput) -> TicketOutcome:
         """Start the thread of a new ticket and run it until it ends or waits for feedback."""
+        return self.continue_run(self.accept(ticket))
+
+    def accept(self, ticket: TicketInput) -> str:
+        """Record a new ticket durably without working on it yet: its row, and a checkpoint holding its input.
+
+        Once this returns, a crash cannot lose the ticket: `continue_run` (or the start-up recovery) picks it up
+        from that checkpoint. Returns the thread id; ConflictError when it is taken.
+        """
         thread_id = ticket.id or f"T-{uuid.uuid4().hex[:12]}"
         if self.tickets.exists(thread_id):
             raise ConflictError(f"ticket {thread_id} already exists")
         self.tickets.save(
             TicketRow(thread_id, ticket.subject, ticket.customer_email, "running", None, None, 1, None, None)
         )
-        final = self.graph.invoke(
+        # interrupt_before the first node: only the input step runs, and its checkpoint is written.
+        self.graph.invoke(
             {"ticket": ticket.model_copy(update={"id": thread_id})},
             self._config(thread_id),
             context=self.context,
             durability="sync",
+            interrupt_before=[FIRST_NODE],
         )
+        return thread_id
+
+    def continue_run(self, thread_id: str) -> TicketOutcome:
+        """Run an accepted or interrupted thread from its last checkpoint until it ends or waits for feedback.
+
+        Holds the thread's resume lock, so a recovering replica never runs a thread another process is running
+        (ConflictError). A thread that already ended or waits for feedback is returned as it stands.
+        """
+        with self._exclusive(thread_id):
+            snapshot = self.graph.get_state(self._config(thread_id))
+            if not snapshot.values:
+                raise NotFoundError(f"no ticket {thread_id}")
+            if not snapshot.next or snapshot.interrupts:
+                return self._project(thread_id, {**snapshot.values, "__interrupt__": snapshot.interrupts})
+            final = self.graph.invoke(None, self._config(thread_id), context=self.context, durability="sync")
         return self._project(thread_id, final)
+
+    def interrupted_runs(self) -> list[str]:
+        """Threads whose run stopped between checkpoints (a crash, a kill): their row still says `running`."""
+        found: list[str] = []
+        while page := self.tickets.list("running", limit=RECOVERY_PAGE, offset=len(found)):
+            found.extend(str(row["id"]) for row in page)
+            if len(page) < RECOVERY_PAGE:
+                break
+        return found
 
     def feedback(self, thread_id: str, feedback: CustomerFeedback) -> TicketOutcome:
         """Resume a thread that waits for the customer's feedback; ConflictError if it does not wait."""
         with self._exclusive(thread_id):
-            if not self.show(thread_id).waiting_for_feedback:
+            waiting = self.show(thread_id)
+            if not waiting.waiting_for_feedback:
                 raise ConflictError(f"ticket {thread_id} is not waiting for feedback")
+            # `running` until the resume ends: a crash in between leaves the thread to the start-up recovery.
+            self._save_row(thread_id, waiting.model_copy(update={"status": "running"}))
             final = self.graph.invoke(
                 Command(resume=feedback.model_dump()),
                 self._config(thread_id),
@@ -141,6 +183,10 @@ class TicketService:
         """Summarise what invoke returned (its values, plus `__interrupt__` when it paused) and save the row."""
         values = {key: value for key, value in final.items() if key != "__interrupt__"}
         outcome = outcome_from_state(thread_id, values, waiting=bool(final.get("__interrupt__")))
+        self._save_row(thread_id, outcome)
+        return outcome
+
+    def _save_row(self, thread_id: str, outcome: TicketOutcome) -> None:
         ticket: TicketInput = outcome.values["ticket"]
         self.tickets.save(
             TicketRow(
@@ -155,7 +201,6 @@ class TicketService:
                 outcome.escalation_id,
             )
         )
-        return outcome
 
     def _lock_pool(self) -> ConnectionPool[Connection[DictRow]]:
         """The pool resume locks are held on, opened on the first resume."""
