@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,6 +22,8 @@ from core.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER_S = 5
 
 _STATUS_BY_ERROR: list[tuple[type[DoxaError], int]] = [
     (NotFoundError, 404),
@@ -51,6 +54,17 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Keep the exception's headers: WWW-Authenticate on 401, Retry-After on 503.
         return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(psycopg.OperationalError)
+    async def _database_unavailable(request: Request, exc: psycopg.OperationalError) -> JSONResponse:
+        # A stopped or restarting server, a dropped connection, or no pooled connection in time (PoolTimeout):
+        # the request may succeed later; the pool's health checks replace broken connections by themselves.
+        log.warning("database unavailable: %s: %s", exc.__class__.__name__, exc)
+        return problem(
+            503,
+            "the database is unavailable; retry shortly",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

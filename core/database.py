@@ -97,6 +97,7 @@ class Database:
             max_size=settings.db_pool_max,
             kwargs=connection_kwargs(settings),
             check=ConnectionPool.check_connection,
+            timeout=settings.db_pool_timeout_s,
             open=False,
             name="doxa",
         )
@@ -121,6 +122,7 @@ class Database:
             max_size=max_size or self.settings.db_pool_max,
             kwargs=kwargs,
             check=ConnectionPool.check_connection,
+            timeout=self.settings.db_pool_timeout_s,
             open=False,
             name="doxa-autocommit",
         )

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     db_schema: str = Field(default="agent", description="Schema holding Doxa's tables.")
     db_pool_min: int = Field(default=1, ge=0, description="Minimum pooled connections.")
     db_pool_max: int = Field(default=10, ge=1, description="Maximum pooled connections.")
+    db_pool_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait for a pooled connection; while the database is down, requests fail (503) after it.",
+    )
 
     # --- Vector store ----------------------------------------------------------------------------
     vector_backend: Literal["qdrant", "pgvector"] = Field(
