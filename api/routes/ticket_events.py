@@ -36,7 +36,9 @@ def _checkpoint(runner: TicketRunner, thread_id: str) -> tuple[list[str], Ticket
         return [], None
     waiting = bool(snapshot.interrupts)
     path = list(snapshot.values.get("path", []))
-    if snapshot.next and not waiting:
+    # `next` leaves out a task whose writes are saved before the step's checkpoint is: mid-run it can be empty
+    # for a moment. Tasks are only absent once the thread has ended.
+    if snapshot.tasks and not waiting:
         return path, None
     outcome = outcome_from_state(thread_id, snapshot.values, waiting=waiting)
     return path, TicketEvent("end", outcome.model_dump(mode="json", exclude={"values"}))

@@ -17,7 +17,7 @@ from api.auth.principal import Principal
 from api.schemas import TICKET_ID_PATTERN, FeedbackRequest, TicketRequest
 from api.ticket_runner import RunnerBusyError, TicketRunner, outcome_summary
 from core.errors import NotFoundError
-from graph.ticket_service import TicketOutcome
+from graph.ticket_service import TicketOutcome, TicketService
 from state.ticket import TicketStatus
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -118,7 +118,8 @@ def _details(runner: TicketRunner, thread_id: str) -> dict[str, Any]:
         if runner.broker.running(thread_id) or service.tickets.exists(thread_id):
             return {"thread_id": thread_id, "status": "running", "waiting_for_feedback": False, "running": True}
         raise
-    details = outcome_summary(outcome) | {"running": runner.broker.running(thread_id)}
+    running = runner.broker.running(thread_id) or _running_elsewhere(service, thread_id)
+    details = outcome_summary(outcome) | {"running": running}
     details |= {key: to_jsonable_python(outcome.values.get(key), fallback=str) for key in DETAIL_KEYS}
     details["emails"] = to_jsonable_python(service.context.outbox.list(ticket_id=thread_id, limit=100))
     record = service.tickets.escalation(outcome.escalation_id) if outcome.escalation_id else None
@@ -126,6 +127,15 @@ def _details(runner: TicketRunner, thread_id: str) -> dict[str, Any]:
         keep = ("id", "team", "reason", "status", "resolution", "resolved_by", "created_at", "resolved_at")
         details["escalation_record"] = to_jsonable_python({key: record.get(key) for key in keep})
     return details
+
+
+def _running_elsewhere(service: TicketService, thread_id: str) -> bool:
+    """Whether another replica runs the thread: its checkpoint has tasks to go and no interrupt waits.
+
+    Tasks, not `next`: `next` leaves out a task whose writes are saved before the step's checkpoint is.
+    """
+    snapshot = service.graph.get_state({"configurable": {"thread_id": thread_id}})
+    return bool(snapshot.tasks) and not snapshot.interrupts
 
 
 @router.get("", responses=_ERRORS)
