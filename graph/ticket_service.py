@@ -138,7 +138,9 @@ class TicketService:
             snapshot = self.graph.get_state(self._config(thread_id))
             if not snapshot.values:
                 raise NotFoundError(f"no ticket {thread_id}")
-            if not snapshot.next or snapshot.interrupts:
+            # `tasks`, not `next`: a task whose writes were saved before the kill is no longer in `next`, yet the
+            # run must still go on from it (invoke applies those writes and continues).
+            if not snapshot.tasks or snapshot.interrupts:
                 return self._project(thread_id, {**snapshot.values, "__interrupt__": snapshot.interrupts})
             final = self.graph.invoke(None, self._config(thread_id), context=self.context, durability="sync")
         return self._project(thread_id, final)
