@@ -11,8 +11,9 @@ only: `SET LOCAL`). Why that loses nothing the service has promised:
   committed checkpoint (the WAL is in the server's memory and is written within 3 x wal_writer_delay).
 - WAL is one sequence: a synchronous commit flushes everything before it. Every side effect of the graph is
   a synchronous commit made through the main pool (an outbox e-mail, an escalation record, a KB gap), and
-  `TicketService` saves the ticket row synchronously after every `run` and `feedback`, before it answers. So
-  whenever a customer or a caller has seen something, every checkpoint written before it is on disk.
+  `TicketService` saves the ticket row synchronously after every `accept`, `run` and `feedback`, before it
+  answers. So whenever a customer or a caller has seen something, every checkpoint written before it is on
+  disk.
 - What a server crash can take is the checkpoints written after the last of those commits inside a run that
   was still going: the same as a process dying mid-run, which resumes from the previous checkpoint and
   re-runs nodes whose side effects are idempotent (outbox keys, escalation ids, gap rows).

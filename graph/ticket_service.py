@@ -126,6 +126,11 @@ class TicketService:
             durability="sync",
             interrupt_before=[FIRST_NODE],
         )
+        # Saved again after the checkpoint: the checkpointer commits without waiting for the WAL flush, and this
+        # synchronous commit flushes it, so a Postgres crash after the caller's answer cannot lose the ticket.
+        self.tickets.save(
+            TicketRow(thread_id, ticket.subject, ticket.customer_email, "running", None, None, 1, None, None)
+        )
         return thread_id
 
     def continue_run(self, thread_id: str) -> TicketOutcome:
