@@ -22,5 +22,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
         api_key=settings.mistral_api_key,
         temperature=0,
         timeout=int(settings.llm_timeout_s),
-        max_retries=settings.llm_max_retries,
+        # Retries belong to the graphs (RetryPolicy with backoff, then the offline path); client-side
+        # retries would multiply inside each of those attempts.
+        max_retries=0,
     )
