@@ -23,6 +23,6 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
         temperature=0,
         timeout=int(settings.llm_timeout_s),
         # Retries belong to the graphs (RetryPolicy with backoff, then the offline path); client-side
-        # retries would multiply inside each of those attempts.
-        max_retries=0,
+        # retries would multiply inside each of those attempts. (This client counts attempts: 1 = no retry.)
+        max_retries=1,
     )
