@@ -73,6 +73,8 @@ class KbGap(BaseModel):
     reformulation: str
     max_similarity: float | None = Field(description="Best similarity the KB search found; None if it found nothing.")
     outcome: str
+    suggested_title: str | None = Field(default=None, description="The improvement agent's proposed article title.")
+    suggested_outline: list[str] = Field(default=[], description="Its proposed outline.")
     created_at: datetime
 
 
@@ -86,6 +88,8 @@ class GapTopic(BaseModel):
     example_ticket_ids: list[str]
     best_similarity: float | None = Field(description="The best KB similarity any of its searches reached.")
     variants: list[str] = Field(description="Other reformulations grouped with it (a few).")
+    suggested_title: str | None = Field(default=None, description="The agent's article title for the topic, if any.")
+    suggested_outline: list[str] = Field(default=[], description="The agent's outline for that article.")
 
 
 class Recommendation(BaseModel):
@@ -97,6 +101,8 @@ class Recommendation(BaseModel):
     tickets: int
     example_ticket_ids: list[str]
     best_similarity: float | None
+    title: str | None = Field(default=None, description="Proposed article title (from the improvement agent).")
+    outline: list[str] = Field(default=[], description="Proposed outline of the article.")
 
 
 class ImprovementReport(BaseModel):
@@ -151,6 +157,9 @@ class ImprovementReport(BaseModel):
                 f"{number}. {_cell(item.action)} (category {item.category or '-'}; {item.tickets} tickets,"
                 f" e.g. {', '.join(item.example_ticket_ids)}; best similarity {_similarity(item.best_similarity)})"
             )
+            if item.title:
+                lines.append(f"   - proposed title: {_cell(item.title)}")
+            lines += [f"   - {_cell(point)}" for point in item.outline]
         if not self.recommendations:
             lines.append("Nothing to add: the KB answered every searched ticket in this window.")
         return "\n".join(lines) + "\n"
@@ -231,6 +240,8 @@ def recommend(topic: GapTopic) -> Recommendation:
         tickets=topic.tickets,
         example_ticket_ids=topic.example_ticket_ids,
         best_similarity=topic.best_similarity,
+        title=topic.suggested_title,
+        outline=topic.suggested_outline,
     )
 
 
@@ -244,6 +255,10 @@ def _topic(members: list[list[KbGap]], similarity: Any) -> GapTopic:
     ticket_ids = list(dict.fromkeys(gap.ticket_id for gap in sorted(rows, key=lambda gap: gap.created_at)))
     categories = Counter(gap.category for gap in rows if gap.category)
     similarities = [gap.max_similarity for gap in rows if gap.max_similarity is not None]
+    # The central reformulation's own proposal first, else the most recent proposal of the topic.
+    proposals = [gap for gap in members[central] if gap.suggested_title] + sorted(
+        (gap for gap in rows if gap.suggested_title), key=lambda gap: gap.created_at, reverse=True
+    )
     return GapTopic(
         question=spellings.most_common(1)[0][0],
         category=categories.most_common(1)[0][0] if categories else None,
@@ -252,6 +267,8 @@ def _topic(members: list[list[KbGap]], similarity: Any) -> GapTopic:
         example_ticket_ids=ticket_ids[:EXAMPLE_TICKETS],
         best_similarity=round(max(similarities), 4) if similarities else None,
         variants=[gaps[0].reformulation.strip() for index, gaps in enumerate(members) if index != central][:5],
+        suggested_title=proposals[0].suggested_title if proposals else None,
+        suggested_outline=proposals[0].suggested_outline if proposals else [],
     )
 
 

@@ -134,13 +134,24 @@ class TicketStore:
         reformulation: str,
         max_similarity: float | None,
         outcome: str,
+        suggested_title: str | None = None,
+        suggested_outline: Sequence[str] = (),
     ) -> None:
         """Note that the KB did not satisfy one attempt of a ticket (idempotent per attempt and outcome)."""
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO kb_gap (ticket_id, attempt, category, reformulation, max_similarity, outcome)"
-                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (ticket_id, attempt, category, reformulation, max_similarity, outcome),
+                "INSERT INTO kb_gap (ticket_id, attempt, category, reformulation, max_similarity, outcome,"
+                " suggested_title, suggested_outline) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (
+                    ticket_id,
+                    attempt,
+                    category,
+                    reformulation,
+                    max_similarity,
+                    outcome,
+                    suggested_title,
+                    list(suggested_outline),
+                ),
             )
 
     def status_counts(self, since: datetime | None = None) -> dict[str, int]:
@@ -174,7 +185,8 @@ class TicketStore:
         """Knowledge gaps recorded since `since`, oldest first."""
         with self.db.connection() as conn:
             return conn.execute(
-                "SELECT id, ticket_id, attempt, category, reformulation, max_similarity, outcome, created_at"
+                "SELECT id, ticket_id, attempt, category, reformulation, max_similarity, outcome,"
+                " suggested_title, suggested_outline, created_at"
                 " FROM kb_gap WHERE (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)"
                 " ORDER BY created_at, id",
                 {"since": since},

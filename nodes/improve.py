@@ -76,5 +76,7 @@ def improve(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, An
         reformulation=state["analysis"].reformulation,
         max_similarity=max((float(str(r.get("similarity_score", 0.0))) for r in results), default=None),
         outcome=outcome,
+        suggested_title=suggestion.title,
+        suggested_outline=suggestion.outline,
     )
     return {"kb_suggestion": suggestion, "path": ["improve"], **fallback}

@@ -163,6 +163,30 @@ def test_without_an_embedder_only_identical_reformulations_merge(db: Database) -
     assert [(t.tickets, t.best_similarity) for t in report.gap_topics] == [(2, 0.5), (1, 0.4)]
 
 
+def test_the_agents_proposed_article_reaches_the_recommendation(db: Database) -> None:
+    store = TicketStore(db)
+    seed_gap(store, "A", PASSWORD_GAPS[0], "authentification", 0.4)
+    store.record_gap(
+        ticket_id="B",
+        attempt=1,
+        category="authentification",
+        reformulation=PASSWORD_GAPS[0],
+        max_similarity=0.3,
+        outcome="escalated",
+        suggested_title="Reset e-mail not arriving",
+        suggested_outline=["Check the spam folder", "Resend after 10 minutes"],
+    )
+
+    report = improvement_report(db, None)
+    markdown = report.to_markdown()
+
+    (recommendation,) = report.recommendations
+    assert recommendation.title == "Reset e-mail not arriving"
+    assert recommendation.outline == ["Check the spam folder", "Resend after 10 minutes"]
+    assert "   - proposed title: Reset e-mail not arriving" in markdown
+    assert "   - Resend after 10 minutes" in markdown
+
+
 def test_since_keeps_only_the_window(db: Database) -> None:
     store = TicketStore(db)
     seed_ticket(store, "OLD", "escalated", category="facturation", team="billing")
@@ -222,6 +246,8 @@ def test_markdown_has_every_section_and_json_round_trips(db: Database) -> None:
         "tickets",
         "example_ticket_ids",
         "best_similarity",
+        "title",
+        "outline",
     }
 
 
