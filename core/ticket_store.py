@@ -84,6 +84,16 @@ class TicketStore:
                 ),
             )
 
+    def create(self, row: TicketRow) -> bool:
+        """Insert the projection of a new thread; False when the id is taken (atomic across processes)."""
+        with self.db.transaction() as conn:
+            inserted = conn.execute(
+                "INSERT INTO ticket (id, subject, customer_email, status, attempt) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (id) DO NOTHING RETURNING id",
+                (row.id, row.subject, row.customer_email, row.status, row.attempt),
+            ).fetchone()
+        return inserted is not None
+
     def exists(self, ticket_id: str) -> bool:
         """Whether a thread with this id was ever started."""
         with self.db.connection() as conn:

@@ -113,11 +113,11 @@ class TicketService:
         from that checkpoint. Returns the thread id; ConflictError when it is taken.
         """
         thread_id = ticket.id or f"T-{uuid.uuid4().hex[:12]}"
-        if self.tickets.exists(thread_id):
-            raise ConflictError(f"ticket {thread_id} already exists")
-        self.tickets.save(
+        # One INSERT decides: two replicas accepting the same id at once cannot both start its thread.
+        if not self.tickets.create(
             TicketRow(thread_id, ticket.subject, ticket.customer_email, "running", None, None, 1, None, None)
-        )
+        ):
+            raise ConflictError(f"ticket {thread_id} already exists")
         # interrupt_before the first node: only the input step runs, and its checkpoint is written.
         self.graph.invoke(
             {"ticket": ticket.model_copy(update={"id": thread_id})},

@@ -6,7 +6,9 @@ protocols, so each test sets the retrieval signal it needs; the real retriever i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,6 +206,24 @@ def test_feedback_on_a_thread_that_is_not_waiting_is_a_conflict(services: Servic
         service.feedback("T-unknown", CustomerFeedback(satisfied=True))
     with pytest.raises(ConflictError):
         service.run(TicketInput(id="T-2", subject="again", body="A second ticket with the same id must be refused."))
+
+
+def test_two_accepts_of_one_new_id_at_once_start_one_thread(services: Services) -> None:
+    service = make_service(services, CannedRetriever())
+    ticket = TicketInput(id="T-race", subject="Login", body="I cannot log in to my account since this morning.")
+    barrier = threading.Barrier(4)
+
+    def accept() -> str:
+        barrier.wait()
+        try:
+            return service.accept(ticket)
+        except ConflictError:
+            return "conflict"
+
+    with ThreadPoolExecutor(4) as pool:
+        results = sorted(pool.map(lambda _: accept(), range(4)))
+
+    assert results.count("T-race") == 1 and results.count("conflict") == 3
 
 
 def test_restart_between_run_and_feedback_resumes_the_thread(services: Services) -> None:
