@@ -26,7 +26,18 @@ def settings_context() -> TicketContext:
 
 
 _FROM_SETTINGS = frozenset(
-    ("chat_model", "embedder", "retriever", "classifier", "categories", "sections", "outbox", "tickets", "policy")
+    (
+        "chat_model",
+        "embedder",
+        "retriever",
+        "classifier",
+        "categories",
+        "sections",
+        "faqs",
+        "outbox",
+        "tickets",
+        "policy",
+    )
 )
 
 
@@ -50,6 +61,7 @@ class StudioContext(TicketContext):
     classifier: Any = _from_settings("classifier")
     categories: Any = _from_settings("categories")
     sections: Any = _from_settings("sections")
+    faqs: Any = _from_settings("faqs")
     outbox: Any = _from_settings("outbox")
     tickets: Any = _from_settings("tickets")
     policy: Any = _from_settings("policy")

@@ -67,3 +67,14 @@ def test_the_ticket_graph_studio_sees_is_the_flowchart() -> None:
     assert {"validate", "score", "analyze", "classify", "plan", "find_solution", "evaluate"} <= nodes
     assert {"compose_response", "send_email", "await_feedback", "handle_feedback", "escalate", "improve"} <= nodes
     assert graph.get_input_jsonschema()["required"] == ["ticket"]
+
+
+def test_studio_reads_every_ticket_dependency_from_the_settings() -> None:
+    """A dependency added to TicketContext but forgotten here would be None in every Studio run."""
+    import dataclasses
+
+    from graph.studio import _FROM_SETTINGS
+    from nodes.context import TicketContext
+
+    tunables = {f.name for f in dataclasses.fields(TicketContext) if f.name.startswith("llm_")}
+    assert {f.name for f in dataclasses.fields(TicketContext)} - tunables == _FROM_SETTINGS
