@@ -17,6 +17,7 @@ from state.ticket import CustomerFeedback, TicketInput
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DOCS = REPO_ROOT / "examples" / "helpcentre" / "articles"
 DEFAULT_TICKETS = REPO_ROOT / "examples" / "tickets"
+DEFAULT_RESOLVED = REPO_ROOT / "examples" / "resolved-tickets" / "tickets.jsonl"
 QUESTIONS = [
     "Tor Browser says the proxy server is refusing connections",
     "How can I connect to Tor from China?",
@@ -29,8 +30,12 @@ console = Console()
 def demo(
     docs: Path = typer.Option(DEFAULT_DOCS, help="Help-centre folder to ingest.", exists=True, file_okay=False),
     tickets: Path = typer.Option(DEFAULT_TICKETS, help="Folder of sample tickets (*.json).", exists=True),
+    resolved: Path = typer.Option(
+        DEFAULT_RESOLVED, help="Resolved tickets (JSON Lines) to mine FAQs from.", exists=True, dir_okay=False
+    ),
 ) -> None:
-    """Ingest the sample help centre, answer questions from it, and run sample tickets through the agents."""
+    """Ingest the help centre, answer questions, run tickets through the agents, mine and approve FAQs."""
+    from cli.demo_faq import answer_from_the_faq, mine_and_review
     from graph.factory import open_ticket_service
     from kb.ingest import KnowledgeBaseIngestor
     from kb.retrieval import HybridRetriever
@@ -75,8 +80,17 @@ def demo(
                     console.print("  customer: satisfied")
                     closed = service.feedback(outcome.thread_id, CustomerFeedback(satisfied=True))
                     _show(closed.thread_id, closed.status, closed.path[-3:], None)
+
+        console.rule("4. Mine FAQs from resolved tickets, and approve them as a reviewer")
+        mine_and_review(services, resolved, console)
+
+        console.rule("5. A new ticket on a mined problem is answered from the approved FAQ")
+        answer_from_the_faq(service, console)
         console.rule("Done")
-        console.print("Try: doxa kb search 'onion sites' · doxa ticket list · doxa ticket show DEMO-1 · doxa --help")
+        console.print(
+            "Try: doxa kb search 'onion sites' · doxa ticket list · doxa faq list · doxa faq search 'invoice pdf'"
+            " · doxa serve (then /console) · doxa --help"
+        )
 
 
 def _show(thread_id: str, status: str, path: list[str], email: dict[str, str] | None) -> None:
