@@ -47,26 +47,8 @@ def fetch(state: MiningState, runtime: Runtime[MiningContext]) -> dict[str, Any]
 
 
 def _from_source(ticket: ResolvedTicket) -> MinedTicket:
-    return MinedTicket(
-        id=ticket.id,
-        subject=ticket.subject,
-        body=ticket.body,
-        closurenotes=ticket.closurenotes,
-        category=ticket.category,
-        subcategory1=ticket.subcategory1,
-        status=ticket.status,
-        closed_at=ticket.closed_at,
-    )
+    return MinedTicket(**ticket.model_dump())
 
 
 def _from_inline(ticket: InlineTicket, context: MiningContext) -> MinedTicket:
-    return MinedTicket(
-        id=ticket.id,
-        subject=ticket.subject,
-        body=ticket.body,
-        closurenotes=ticket.closurenotes,
-        category=ticket.category,
-        subcategory1=ticket.subcategory1,
-        status=ticket.status,
-        closed_at=ticket.closed_at or now_utc(context),
-    )
+    return MinedTicket(**ticket.model_dump(exclude={"closed_at"}), closed_at=ticket.closed_at or now_utc(context))

@@ -8,34 +8,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.services import Services
-from faq_mining.faq_store import CandidateDraft, FaqStore
+from faq_mining.faq_store import FaqStore
 from tests.api.conftest import bearer
+from tests.faq_candidates import PASSWORD_Q, stage_candidate
 
-PASSWORD_Q = "How do I reset my password?"
-PASSWORD_A = "Use the Forgot password link on the sign-in page; the e-mail arrives within five minutes."
 REVIEWER = bearer("rita", ["reviewer"])
 AGENT = bearer("agent-1", ["agent"])
 SERVICE = bearer("zendesk-bridge", ["service"])
 
 
 def stage(services: Services, tickets: list[str], question: str = PASSWORD_Q, **changes: Any) -> int:
-    fields: dict[str, Any] = {
-        "action": "NEW",
-        "question": question,
-        "answer": PASSWORD_A,
-        "tags": ["account", "password"],
-        "confidence": 0.9,
-        "merge_with_id": None,
-        "similarity": None,
-        "source_ticket_ids": tickets,
-        "question_embedding": services.embedder.embed_query(question),
-        "pii_kinds": ["email"],
-        "run_id": None,
-        "metadata": {},
-    }
-    staging_id = FaqStore.from_services(services).stage(CandidateDraft(**(fields | changes))).staging_id
-    assert staging_id is not None
-    return staging_id
+    store = FaqStore.from_services(services)
+    return stage_candidate(store, services.embedder, tickets, question, **({"pii_kinds": ["email"]} | changes))
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from cli import faq_review
 from cli.main import app as doxa_app
 from core.services import Services
-from faq_mining.faq_store import CandidateDraft, FaqStore
+from faq_mining.faq_store import FaqStore
+from tests.faq_candidates import stage_candidate
 
 runner = CliRunner()
 PASSWORD_Q = "How do I reset my password?"
@@ -33,24 +34,8 @@ def cli_services(services: Services, monkeypatch: pytest.MonkeyPatch) -> Service
 
 
 def stage(services: Services, question: str, tickets: list[str], **changes: Any) -> int:
-    fields: dict[str, Any] = {
-        "action": "NEW",
-        "question": question,
-        "answer": "Use the 'Forgot password' link on the sign-in page.",
-        "tags": ["account"],
-        "confidence": 0.8,
-        "merge_with_id": None,
-        "similarity": None,
-        "source_ticket_ids": tickets,
-        "question_embedding": services.embedder.embed_query(question),
-        "pii_kinds": [],
-        "run_id": None,
-        "metadata": {},
-    }
-    fields.update(changes)
-    staging_id = FaqStore.from_services(services).stage(CandidateDraft(**fields)).staging_id
-    assert staging_id is not None
-    return staging_id
+    store = FaqStore.from_services(services)
+    return stage_candidate(store, services.embedder, tickets, question, **changes)
 
 
 def faq(*args: str) -> Any:

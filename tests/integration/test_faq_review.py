@@ -12,12 +12,10 @@ import pytest
 from core.database import Database
 from core.embeddings import Embedder
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from faq_mining.faq_store import CandidateDraft, FaqStore
+from faq_mining.faq_store import FaqStore
 from faq_mining.review import FaqReview
 from faq_mining.review_models import CandidateEdits
-
-PASSWORD_Q = "How do I reset my password?"
-PASSWORD_A = "Use the 'Forgot password' link on the sign-in page; the e-mail arrives within five minutes."
+from tests.faq_candidates import PASSWORD_A, PASSWORD_Q, stage_candidate
 
 
 @pytest.fixture
@@ -31,24 +29,7 @@ def review(db: Database, embedder: Embedder, store: FaqStore) -> FaqReview:
 
 
 def stage(store: FaqStore, embedder: Embedder, tickets: list[str], question: str = PASSWORD_Q, **changes: Any) -> int:
-    fields: dict[str, Any] = {
-        "action": "NEW",
-        "question": question,
-        "answer": PASSWORD_A,
-        "tags": ["account", "password"],
-        "confidence": 0.9,
-        "merge_with_id": None,
-        "similarity": None,
-        "source_ticket_ids": tickets,
-        "question_embedding": embedder.embed_query(question),
-        "pii_kinds": [],
-        "run_id": None,
-        "metadata": {"reason": "test"},
-    }
-    fields.update(changes)
-    staging_id = store.stage(CandidateDraft(**fields)).staging_id
-    assert staging_id is not None
-    return staging_id
+    return stage_candidate(store, embedder, tickets, question, **changes)
 
 
 def faq_embedding(db: Database, faq_id: int) -> np.ndarray:
