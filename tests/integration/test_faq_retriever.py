@@ -68,6 +68,36 @@ def test_search_ranks_live_faqs_by_question_similarity(review: FaqReview, embedd
     assert retriever.search("I forgot my password", exclude_ids=[password])[0].id == invoices
 
 
+def test_a_merge_and_its_revert_are_served_at_once(review: FaqReview, embedder: Embedder, db: Database) -> None:
+    password = approve(review, embedder, PASSWORD_Q, PASSWORD_A, "T-1")
+    merged_answer = PASSWORD_A + " If the e-mail does not arrive within five minutes, check the spam folder."
+    merge = CandidateDraft(
+        action="MERGE",
+        question=PASSWORD_Q,
+        answer=merged_answer,
+        tags=["test", "email"],
+        confidence=0.8,
+        merge_with_id=password,
+        similarity=0.9,
+        source_ticket_ids=["T-2"],
+        question_embedding=embedder.embed_query(PASSWORD_Q),
+        pii_kinds=[],
+        run_id=None,
+        metadata={},
+    )
+    staging_id = review.store.stage(merge).staging_id
+    assert staging_id is not None
+    retriever = FaqRetriever(db, embedder)
+
+    review.decide(staging_id, "approve", reviewer="alice")
+    (after_merge,) = retriever.search(PASSWORD_Q)
+    review.revert(staging_id, reviewer="alice")
+    (after_revert,) = retriever.search(PASSWORD_Q)
+
+    assert (after_merge.id, after_merge.answer, after_merge.version) == (password, merged_answer, 2)
+    assert after_revert.id == password and after_revert.answer == PASSWORD_A and after_revert.tags == ["test"]
+
+
 def test_deleted_faqs_are_never_returned(review: FaqReview, embedder: Embedder, db: Database) -> None:
     password = approve(review, embedder, PASSWORD_Q, PASSWORD_A, "T-1")
     retriever = FaqRetriever(db, embedder)
