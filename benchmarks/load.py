@@ -46,6 +46,7 @@ from core.settings import Settings
 REPO = Path(__file__).resolve().parents[1]
 ARTICLES = REPO / "examples" / "helpcentre" / "articles"
 EXAMPLE_TICKETS = REPO / "examples" / "tickets"
+KEEPALIVE_EXPIRY_S = 2.0
 ENDED = frozenset({"answered", "awaiting_feedback", "escalated", "rejected", "closed"})
 
 # French customers ask the help centre's questions in their own words.
@@ -131,6 +132,15 @@ def percentile_ms(values: list[float], q: int) -> float | None:
     return round(1000 * ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))], 1)
 
 
+def describe(error: httpx.HTTPError) -> str:
+    """The failed request (when httpx knows it) and the error."""
+    try:
+        request = error.request
+    except RuntimeError:  # raised when the error carries no request
+        return f"{error.__class__.__name__}: {error}"
+    return f"{request.method} {request.url.path}: {error.__class__.__name__}: {error}"
+
+
 class LoadClient:
     """Submits tickets as a support tool would: retries 503s after Retry-After, polls async tickets to their end."""
 
@@ -160,7 +170,7 @@ class LoadClient:
                 self.report.sync_latencies_s.append(time.perf_counter() - started)
             self.report.statuses[thread_id] = status
         except httpx.HTTPError as exc:  # counted as an error of the run, which then fails
-            self.report.errors.append(f"{thread_id}: {exc.__class__.__name__}: {exc}")
+            self.report.errors.append(f"{thread_id}: {describe(exc)}")
 
     async def _post_until_accepted(self, ticket: dict[str, str], params: dict[str, str]) -> httpx.Response:
         while True:
@@ -199,7 +209,11 @@ async def fire(
     report = LoadReport(tickets=len(bodies), concurrency=concurrency)
     async_every = round(1 / async_share) if async_share > 0 else 0
     gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # uvicorn closes a connection idle for 5 s; httpx also keeps one 5 s by default, so a request could go out
+    # on a connection the server is closing (a ReadError). Idle connections are dropped well before that.
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=KEEPALIVE_EXPIRY_S
+    )
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout_s, limits=limits) as http:
         client = LoadClient(http, report, retry_after_cap_s=retry_after_cap_s, poll_s=poll_s)
 
