@@ -1,7 +1,7 @@
 """The HTTP service under load: N concurrent ticket submissions against a real `uvicorn` child on loopback.
 
     python -m benchmarks.load [--tickets 200] [--concurrency 200] [--async-share 0.2] [--workers 4]
-                              [--max-pending 256] [--home DIR] [--json]
+                              [--max-pending 256] [--poll-s 1.0] [--home DIR] [--json]
 
 A temporary DOXA_HOME (embedded PostgreSQL, offline LLM backend), the help-centre articles ingested with
 `doxa kb ingest`, then `uvicorn api.main:app` in a child process on a free loopback port with an HS256 secret
@@ -202,7 +202,7 @@ async def fire(
     async_share: float,
     tag: str = "L",
     retry_after_cap_s: float | None = None,
-    poll_s: float = 0.25,
+    poll_s: float = 1.0,
     timeout_s: float = 600.0,
 ) -> LoadReport:
     """Submit every body at once (at most `concurrency` in flight) and wait for each ticket's end."""
@@ -341,13 +341,14 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=200, help="Tickets to submit.")
     parser.add_argument("--concurrency", type=int, default=200, help="Requests in flight at once.")
     parser.add_argument("--async-share", type=float, default=0.2, help="Share submitted with ?async=true, polled.")
+    parser.add_argument("--poll-s", type=float, default=1.0, help="Seconds between GET polls of an async ticket.")
     parser.add_argument("--workers", type=int, default=4, help="The service's DOXA_API_RUN_WORKERS.")
     parser.add_argument("--max-pending", type=int, default=256, help="The service's DOXA_API_MAX_PENDING_RUNS.")
     parser.add_argument("--home", type=Path, help="DOXA_HOME to use (default: a temporary one, deleted afterwards).")
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
     args = parser.parse_args()
-    if args.tickets < 1 or args.concurrency < 1 or not 0 <= args.async_share <= 1:
-        parser.error("--tickets and --concurrency must be >= 1 and --async-share within [0, 1]")
+    if args.tickets < 1 or args.concurrency < 1 or not 0 <= args.async_share <= 1 or args.poll_s <= 0:
+        parser.error("--tickets and --concurrency must be >= 1, --async-share within [0, 1], --poll-s > 0")
 
     with tempfile.TemporaryDirectory(prefix="doxa-bench-load-") as scratch:
         home = (args.home or Path(scratch) / "home").resolve()
@@ -375,6 +376,7 @@ def main() -> None:
                         ticket_bodies(args.tickets),
                         concurrency=args.concurrency,
                         async_share=args.async_share,
+                        poll_s=args.poll_s,
                     )
                 )
         finally:
@@ -385,6 +387,7 @@ def main() -> None:
             "machine": machine(),
             "workers": args.workers,
             "max_pending": args.max_pending,
+            "poll_s": args.poll_s,
             "load_before": round(load_before, 1),
             "load_after": round(os.getloadavg()[0], 1),
         }

@@ -39,6 +39,7 @@ def test_twenty_concurrent_submissions_all_end_with_503s_retried(
                 concurrency=TICKETS,
                 async_share=0.25,
                 retry_after_cap_s=0.2,  # the header says 5 s; the test need not sit through it
+                poll_s=0.25,
             )
         )
         log = service.log_tail()
