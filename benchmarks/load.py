@@ -225,12 +225,22 @@ async def fire(
         started = time.perf_counter()
         await asyncio.gather(*(one(number, body) for number, body in enumerate(bodies)))
         report.wall_s = time.perf_counter() - started
-        listed = await http.get("/tickets", params={"limit": 1000})
-        listed.raise_for_status()
-        report.listed_statuses = {
-            item["id"]: item["status"] for item in listed.json()["items"] if item["id"].startswith(f"{tag}-")
-        }
+        report.listed_statuses = await listed_statuses(http, f"{tag}-")
     return report
+
+
+async def listed_statuses(http: httpx.AsyncClient, prefix: str, page: int = 1000) -> dict[str, str]:
+    """Every thread `GET /tickets` lists whose id starts with `prefix`, with its status (all pages)."""
+    statuses: dict[str, str] = {}
+    offset = 0
+    while True:
+        response = await http.get("/tickets", params={"limit": page, "offset": offset})
+        response.raise_for_status()
+        items = response.json()["items"]
+        statuses |= {item["id"]: item["status"] for item in items if item["id"].startswith(prefix)}
+        if len(items) < page:
+            return statuses
+        offset += page
 
 
 def bearer(secret: str, roles: list[str], subject: str = "load-test") -> dict[str, str]:
