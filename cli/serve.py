@@ -19,4 +19,6 @@ def serve(
 
     # Refuse unsafe production auth with a one-line error before uvicorn imports the app.
     refuse_unsafe_auth(get_settings())
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_config=None)
+    # Keep idle connections longer than the load balancer does (nginx keeps upstream ones 60 s): when both
+    # sides time out together, a request can leave on a connection the server is closing.
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_config=None, timeout_keep_alive=75)
