@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from benchmarks.load import ServiceChild
 from core.settings import Settings
 from tests.api.conftest import (  # noqa: F401 - fixtures shared with the API tests
     JWT_SECRET,
@@ -59,20 +55,11 @@ def record(_figures: dict[str, Any], request: pytest.FixtureRequest) -> Record:
     return keep
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class ServiceProcess:
-    """`uvicorn api.main:app` in a child process on a loopback port, with the test's home and database."""
+class ServiceProcess(ServiceChild):
+    """The API in a child process (benchmarks/load.py's launcher) on the test's home and database."""
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.env = {
+        env = {
             key: value for key, value in os.environ.items() if not key.startswith("DOXA_") and key != "MISTRAL_API_KEY"
         } | {
             "DOXA_HOME": str(settings.home),
@@ -80,48 +67,13 @@ class ServiceProcess:
             "DOXA_JWT_SECRET": JWT_SECRET,
             "PYTHONPATH": str(REPO),
         }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout_s: float = 180.0) -> None:
-        """Start the server and wait until it answers /healthz (the lifespan, model included, has run)."""
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=self.log_path.parent,  # away from the checkout's .env
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the service exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError(f"the service did not start in {timeout_s} s:\n{self.log()}")
+        super().__init__(env, log_path)
 
     def kill(self) -> None:
         """kill -9: no lifespan shutdown, no flush, nothing finishes."""
         assert self.process is not None
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """A clean stop (SIGTERM), if it still runs."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
 
 
 @pytest.fixture
