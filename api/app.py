@@ -20,12 +20,12 @@ from api.ticket_events import EventBroker
 from api.ticket_runner import RunnerBusyError, TicketRunner
 from core.errors import ConflictError
 from core.logging import request_id
-from core.scheduler import Clock, Scheduler, scheduled_jobs, start_scheduler
 from core.services import Services
 from core.settings import Settings, get_settings
 from faq_mining.service import mining_job
 from graph.recovery import RunRecovery
 from graph.ticket_service import TicketService
+from ops.scheduler import Clock, Scheduler, scheduled_jobs, start_scheduler
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from core.embeddings import Embedder
 from core.settings import Settings
-from core.ticket_classifier import TicketClassifier
+from text.classifier import TicketClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "banking77" / "tickets.jsonl"

@@ -16,8 +16,8 @@ from core.embeddings import Embedder, Vectors
 from core.errors import InvalidInputError
 from core.jsonl import read_json_objects
 from core.settings import get_settings
-from core.taxonomy import default_taxonomy, load_taxonomy
-from core.ticket_classifier import TicketClassifier, default_model_path, load_or_fit_default
+from text.classifier import TicketClassifier, default_model_path, load_or_fit_default
+from text.taxonomy import default_taxonomy, load_taxonomy
 
 app = typer.Typer(help="The offline ticket classifier: fit it on labelled examples, try it.", no_args_is_help=True)
 

@@ -13,12 +13,12 @@ import typer
 from rich.console import Console
 
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.improvement import improvement_report, parse_since
 from core.services import Services
 from core.settings import get_settings
-from core.ticket_store import TicketStore
-from faq_mining.escalation_export import export_escalation, export_resolved_to_ticket_source
 from faq_mining.ticket_source import TicketSource
+from graph.ticket_store import TicketStore
+from ops.escalation_export import export_escalation, export_resolved_to_ticket_source
+from ops.improvement import improvement_report, parse_since
 
 app = typer.Typer(
     help="Continuous improvement: what escalates, what the KB lacks, and resolutions for FAQ mining.",

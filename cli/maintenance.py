@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from core.database import Database, resolve_database_url
+from core.durations import format_duration, parse_duration
 from core.errors import ConflictError, DoxaError, InvalidInputError
-from core.maintenance.backup import BackupReport, dump_database, restore_database
-from core.maintenance.durations import format_duration, parse_duration
-from core.maintenance.prune import PruneReport, prune_checkpoints
 from core.settings import get_settings
+from ops.backup import BackupReport, dump_database, restore_database
+from ops.prune import PruneReport, prune_checkpoints
 
 app = typer.Typer(help="Operations: checkpoint retention, dump and restore.", no_args_is_help=True)
 _errors = Console(stderr=True)

@@ -19,9 +19,9 @@ from rich.table import Table
 
 from core.database import Database
 from core.errors import DoxaError
-from core.mail_delivery import SmtpSender, deliver_pending
-from core.outbox import Outbox
 from core.settings import get_settings
+from graph.outbox import Outbox
+from ops.mail_delivery import SmtpSender, deliver_pending
 
 app = typer.Typer(help="The e-mail outbox: queued messages and their SMTP delivery.", no_args_is_help=True)
 _errors = Console(stderr=True)

@@ -1,1 +1,1 @@
-"""Doxa's shared core: settings, logging, database, embeddings, ClickHouse and LLM factories."""
+"""Doxa's foundation: settings, logging, errors, database and migrations, engines, embeddings, LLM and prompts."""

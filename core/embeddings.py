@@ -27,6 +27,18 @@ log = logging.getLogger(__name__)
 Vectors = npt.NDArray[np.float32]
 
 
+class TextEmbedder(Protocol):
+    """Turns text into normalised vectors."""
+
+    def embed_query(self, text: str) -> Vectors:
+        """One normalised vector."""
+        ...
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Normalised vectors, one row per text, in one batch."""
+        ...
+
+
 def content_hash(text: str) -> str:
     """The hash that identifies a text for caching and change detection."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -85,7 +85,7 @@ _JOB_STATUSES = ("running", "succeeded", "failed")
 
 
 class ScheduledJobFigures(Collector):
-    """Each scheduled job's last run (`core.scheduler.last_runs` rows), as gauges labelled by job."""
+    """Each scheduled job's last run (`ops.scheduler.last_runs` rows), as gauges labelled by job."""
 
     def __init__(self, read_rows: Callable[[], Sequence[Mapping[str, Any]]]) -> None:
         self.read_rows = read_rows

@@ -14,8 +14,8 @@ from croniter import croniter
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.durations import parse_duration
 from core.errors import InvalidInputError
-from core.maintenance.durations import parse_duration
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 

@@ -7,7 +7,7 @@ staging is always PENDING and only a person's review approves, merges or deletes
 
 from __future__ import annotations
 
-from nodes.prompts import Prompt
+from core.prompts import Prompt
 
 ANALYZE_TICKETS = Prompt(
     name="faq_mining_analyze",

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from core.database import Database
 from core.embeddings import Embedder
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.pii import detect_pii
 from faq_mining import promotion
 from faq_mining.faq_store import FAQ_COLUMNS, Connection, FaqRow, FaqStore, normalise_tags
 from faq_mining.review_models import (
@@ -38,6 +37,7 @@ from faq_mining.review_models import (
     ReviewStats,
     StagedCandidate,
 )
+from text.pii import detect_pii
 
 if TYPE_CHECKING:
     from core.services import Services

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from core.llm import build_chat_model
-from core.outbox import Outbox
 from core.services import Services
-from core.ticket_store import TicketStore
+from graph.outbox import Outbox
 from graph.ticket_service import TicketService
+from graph.ticket_store import TicketStore
 from kb.faq_retriever import FaqRetriever
 from kb.repository import KnowledgeBaseRepository
 from kb.retrieval import HybridRetriever
@@ -16,7 +16,7 @@ from nodes.policy import TicketPolicy
 
 def ticket_context(services: Services) -> TicketContext:
     """The configured LLM (or none), KB retriever, classifier, outbox, stores and policy."""
-    from core.ticket_classifier import load_or_fit_default
+    from text.classifier import load_or_fit_default
 
     settings = services.settings
     # The analyzer, classifier and retriever embed the same ticket text and reformulation: compute each once.
@@ -40,4 +40,5 @@ def ticket_context(services: Services) -> TicketContext:
 def open_ticket_service(services: Services) -> TicketService:
     """A TicketService on the configured context and the Postgres checkpointer."""
     context = ticket_context(services)
-    return TicketService(context, TicketService.postgres_checkpointer(context.tickets), context.tickets)
+    tickets = TicketStore(services.db)
+    return TicketService(context, TicketService.postgres_checkpointer(tickets), tickets)

@@ -24,9 +24,9 @@ from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
 
 from core.errors import ConflictError, NotFoundError
-from core.ticket_store import TicketRow, TicketStore
 from graph.checkpointer import TicketCheckpointer
 from graph.ticket_graph import build_ticket_graph
+from graph.ticket_store import TicketRow, TicketStore
 from nodes.context import TicketContext
 from state import agents
 from state.ticket import CustomerFeedback, TicketInput, TicketState

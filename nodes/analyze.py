@@ -7,12 +7,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.text_analysis import extract_entities, extract_keywords
 from nodes.context import TicketContext, context_of
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import ANALYZE
 from state.agents import Entities, QueryAnalysis
 from state.ticket import TicketState
+from text.analysis import extract_entities, extract_keywords
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _REFORMULATION_CHARS = 400

@@ -10,22 +10,40 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
-from core.embeddings import Vectors
+from core.embeddings import TextEmbedder
 from core.errors import ConfigurationError
-from core.outbox import Outbox
-from core.ticket_store import TicketStore
 from nodes.policy import TicketPolicy
+from state.records import EscalationRecord, OutboxMessage
 
 
-class TextEmbedder(Protocol):
-    """Turns text into normalised vectors."""
+class MessageOutbox(Protocol):
+    """Where e-mails are queued; Postgres's `graph.outbox.Outbox` in the service."""
 
-    def embed_query(self, text: str) -> Vectors:
-        """One normalised vector."""
+    def enqueue(self, message: OutboxMessage) -> bool:
+        """Queue one message; False when its idempotency key was already queued."""
         ...
 
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        """Normalised vectors, one row per text, in one batch."""
+
+class TicketRecords(Protocol):
+    """Escalation records and knowledge gaps; Postgres's `graph.ticket_store.TicketStore` in the service."""
+
+    def open_escalation(self, record: EscalationRecord) -> str:
+        """Store a hand-off (idempotent per ticket) and return its id."""
+        ...
+
+    def record_gap(
+        self,
+        *,
+        ticket_id: str,
+        attempt: int,
+        category: str | None,
+        reformulation: str,
+        max_similarity: float | None,
+        outcome: str,
+        suggested_title: str | None = None,
+        suggested_outline: Sequence[str] = (),
+    ) -> None:
+        """Note that the KB did not satisfy one attempt of a ticket."""
         ...
 
 
@@ -148,8 +166,8 @@ class TicketContext:
     faqs: FaqSearch | None = field(
         default=None, metadata={"description": "Approved production FAQs, searched beside the documents."}
     )
-    outbox: Outbox = field(metadata={"description": "Where e-mails to customers and teams are queued."})
-    tickets: TicketStore = field(metadata={"description": "Escalation records and knowledge gaps."})
+    outbox: MessageOutbox = field(metadata={"description": "Where e-mails to customers and teams are queued."})
+    tickets: TicketRecords = field(metadata={"description": "Escalation records and knowledge gaps."})
     policy: TicketPolicy = field(
         default_factory=TicketPolicy, metadata={"description": "Thresholds and routing rules."}
     )

@@ -1,14 +1,14 @@
 """The customer-facing wording of every e-mail, in English and French.
 
 Templates are plain text filled with `str.format`; every value that comes from a customer is passed through
-`core.outbox` sanitising before it is stored, and nothing here is ever rendered as HTML.
+`graph.outbox` sanitising before it is stored, and nothing here is ever rendered as HTML.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from core.text_analysis import detect_language
+from text.analysis import detect_language
 
 Language = Literal["en", "fr"]
 
@@ -82,7 +82,7 @@ TEAM_NOTIFICATION = (
     "Attempts: {attempt}\nSuggested skills: {skills}\n\nSummary: {summary}\n\nSubject: {subject}\n\n{body}"
 )
 
-# The validator's reason codes (core.text_analysis.vagueness), worded for the customer.
+# The validator's reason codes (text.analysis.vagueness), worded for the customer.
 REJECTION_REASONS = {
     "too_short": {
         "en": "the description is too short for us to understand the problem",

@@ -7,8 +7,6 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.outbox import OutboxMessage
-from core.ticket_store import EscalationRecord
 from nodes import email_text
 from nodes.compose_response import greeting
 from nodes.context import TicketContext, context_of
@@ -16,6 +14,7 @@ from nodes.llm_step import llm_or_offline
 from nodes.prompts import HANDOFF
 from nodes.send_email import queue_email, thread_id
 from state.agents import Email, Escalation, HandoffNote
+from state.records import EscalationRecord, OutboxMessage
 from state.ticket import TicketState
 
 _ESCALATION_NAMESPACE = uuid.UUID("5b0f3c1e-4f7a-4f51-9a43-0d1c6e2b7a10")

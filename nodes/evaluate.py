@@ -6,14 +6,14 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.pii import detect_pii
-from core.sentiment import analyze_sentiment
 from nodes.context import TicketContext, context_of
 from nodes.llm_step import llm_or_offline
 from nodes.policy import TicketPolicy
 from nodes.prompts import EVALUATE
 from state.agents import Classification, Evaluation, EvaluationJudgment, QueryAnalysis, Solution, Validation
 from state.ticket import TicketState
+from text.pii import detect_pii
+from text.sentiment import analyze_sentiment
 
 
 def combined_confidence(

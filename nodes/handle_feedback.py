@@ -6,12 +6,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.sentiment import analyze_sentiment
 from nodes.context import TicketContext, context_of
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import READ_FEEDBACK
 from state.agents import FeedbackDecision, FeedbackReading
 from state.ticket import CustomerFeedback, TicketState
+from text.sentiment import analyze_sentiment
 
 
 def read_feedback_offline(feedback: CustomerFeedback) -> FeedbackReading:

@@ -6,12 +6,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.text_analysis import urgency_signals
 from nodes.context import TicketContext
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import SCORE
 from state.agents import Priority
 from state.ticket import TicketState
+from text.analysis import urgency_signals
 
 _BASE_SCORE = 25
 _PER_URGENCY_TERM = 20

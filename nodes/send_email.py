@@ -7,9 +7,9 @@ from typing import Any
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
-from core.outbox import Outbox, OutboxMessage
-from nodes.context import TicketContext, context_of
+from nodes.context import MessageOutbox, TicketContext, context_of
 from state.agents import Email
+from state.records import OutboxMessage
 from state.ticket import TicketState
 
 
@@ -24,7 +24,7 @@ def passage_id(result: dict[str, object]) -> str:
     return str(metadata.get("chunk_id", "")) if isinstance(metadata, dict) else ""
 
 
-def queue_email(outbox: Outbox, email: Email, ticket_id: str, idempotency_key: str) -> bool:
+def queue_email(outbox: MessageOutbox, email: Email, ticket_id: str, idempotency_key: str) -> bool:
     """Put a composed e-mail in the outbox; False when that key was already queued (a re-run)."""
     return outbox.enqueue(
         OutboxMessage(

@@ -6,13 +6,13 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.text_analysis import vagueness
 from nodes import email_text
 from nodes.context import TicketContext
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import VALIDATE
 from state.agents import Validation
 from state.ticket import TicketInput, TicketState
+from text.analysis import vagueness
 
 
 def validate_offline(subject: str, body: str) -> Validation:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.database import Database
 from core.metrics import REGISTRY, ScheduledJobFigures
-from core.scheduler import last_runs
+from ops.scheduler import last_runs
 
 router = APIRouter(tags=["operations"])
 

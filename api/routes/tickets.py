@@ -17,6 +17,7 @@ from api.auth.principal import Principal
 from api.schemas import TICKET_ID_PATTERN, FeedbackRequest, TicketRequest
 from api.ticket_runner import RunnerBusyError, TicketRunner, outcome_summary
 from core.errors import NotFoundError
+from graph.outbox import Outbox
 from graph.ticket_service import TicketOutcome, TicketService
 from state.ticket import TicketStatus
 
@@ -121,7 +122,7 @@ def _details(runner: TicketRunner, thread_id: str) -> dict[str, Any]:
     running = runner.broker.running(thread_id) or _running_elsewhere(service, thread_id)
     details = outcome_summary(outcome) | {"running": running}
     details |= {key: to_jsonable_python(outcome.values.get(key), fallback=str) for key in DETAIL_KEYS}
-    details["emails"] = to_jsonable_python(service.context.outbox.list(ticket_id=thread_id, limit=100))
+    details["emails"] = to_jsonable_python(Outbox(service.tickets.db).list(ticket_id=thread_id, limit=100))
     record = service.tickets.escalation(outcome.escalation_id) if outcome.escalation_id else None
     if record is not None:
         keep = ("id", "team", "reason", "status", "resolution", "resolved_by", "created_at", "resolved_at")

@@ -11,13 +11,13 @@ from typing import Any, Literal, Protocol
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
+from core.embeddings import TextEmbedder
 from core.errors import ConfigurationError
 from core.settings import Settings
 from faq_mining.faq_store import FaqStore
 from faq_mining.state import InlineTicket
 from faq_mining.ticket_source import TicketSource
 from faq_mining.watermark import WatermarkStore
-from nodes.context import TextEmbedder
 
 
 class DecisionOutcome(Protocol):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import re
 
-from core.text_analysis import extract_keywords
 from faq_mining.state import FaqAnalysis, MinedTicket, TicketCluster
+from text.analysis import extract_keywords
 
 MAX_QUESTION_CHARS = 300
 MAX_ANSWER_CHARS = 2_000

@@ -7,9 +7,9 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.pii import redact_pii as redact_text
 from faq_mining.nodes.context import MiningContext, mining_context
 from faq_mining.state import MinedTicket, MiningFailure, MiningState, MiningStats
+from text.pii import redact_pii as redact_text
 
 
 def redacted_ticket(ticket: MinedTicket) -> MinedTicket:

@@ -15,11 +15,11 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from core.embeddings import Vectors
-from core.pii import redact_pii
 from faq_mining.faq_store import CandidateDraft, normalise_tags
 from faq_mining.nodes.analyze import merge_targets
 from faq_mining.nodes.context import MiningContext, mining_context
 from faq_mining.state import AnalyzedCluster, MiningFailure, MiningState, MiningStats
+from text.pii import redact_pii
 
 
 @dataclass

@@ -17,7 +17,7 @@ from api.app import create_app
 from core.embeddings import Embedder
 from core.services import Services
 from core.settings import Settings
-from core.ticket_classifier import load_or_fit_default
+from text.classifier import load_or_fit_default
 
 JWT_SECRET = "test-secret-that-is-long-enough-0123456789"
 TokenFactory = Callable[..., dict[str, str]]

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from cli import improve as improve_cli
 from cli.main import app as doxa_app
 from core.services import Services
-from core.ticket_store import EscalationRecord, TicketRow, TicketStore
 from faq_mining.ticket_source import TicketSource
+from graph.ticket_store import TicketRow, TicketStore
+from state.records import EscalationRecord
 
 runner = CliRunner()
 

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 from cli import main as main_cli
 from cli import outbox as outbox_cli
 from core.database import Database
-from core.outbox import Outbox, OutboxMessage
 from core.settings import Settings
+from graph.outbox import Outbox
+from state.records import OutboxMessage
 from tests.integration.test_mail_delivery import Mailbox, free_port, smtp_server
 
 runner = CliRunner()

@@ -3,8 +3,8 @@ from pathlib import Path
 
 from core.embeddings import Embedder
 from core.settings import Settings
-from core.taxonomy import default_taxonomy
-from core.ticket_classifier import load_or_fit_default
+from text.classifier import load_or_fit_default
+from text.taxonomy import default_taxonomy
 
 
 def test_taxonomy_model_is_fitted_once_then_loaded(tmp_path: Path, embedder: Embedder) -> None:

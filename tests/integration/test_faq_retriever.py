@@ -11,12 +11,12 @@ import pytest
 from core.database import Database
 from core.embeddings import Embedder
 from core.errors import EmbeddingModelMismatch, InvalidInputError
-from core.outbox import Outbox
 from core.services import Services
-from core.ticket_store import TicketStore
 from faq_mining.faq_store import CandidateDraft, FaqStore
 from faq_mining.review import FaqReview
+from graph.outbox import Outbox
 from graph.ticket_service import TicketService
+from graph.ticket_store import TicketStore
 from kb.faq_retriever import FaqRetriever
 from nodes.context import TicketContext
 from nodes.policy import TicketPolicy

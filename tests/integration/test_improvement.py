@@ -17,11 +17,12 @@ from core.clickhouse import ClickHouse
 from core.database import Database
 from core.embeddings import Embedder
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.improvement import improvement_report, parse_since
 from core.services import Services
-from core.ticket_store import EscalationRecord, TicketRow, TicketStore
-from faq_mining.escalation_export import export_escalation, export_resolved_to_ticket_source
 from faq_mining.ticket_source import TicketSource
+from graph.ticket_store import TicketRow, TicketStore
+from ops.escalation_export import export_escalation, export_resolved_to_ticket_source
+from ops.improvement import improvement_report, parse_since
+from state.records import EscalationRecord
 from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
 
 PASSWORD_GAPS = [

@@ -22,8 +22,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from core.database import Database
 from core.errors import ConfigurationError
-from core.mail_delivery import DeliveryReport, SmtpSender, deliver_pending
-from core.outbox import Outbox, OutboxMessage
+from graph.outbox import Outbox
+from ops.mail_delivery import DeliveryReport, SmtpSender, deliver_pending
+from state.records import OutboxMessage
 
 FROM = "help@doxa.example"
 USER, PASSWORD = "doxa", "s@cret:pw"

@@ -15,11 +15,12 @@ from typer.testing import CliRunner
 from cli import maintenance as maintenance_cli
 from core.database import Database
 from core.errors import ConflictError, InvalidInputError
-from core.maintenance.backup import dump_database, restore_database
-from core.outbox import Outbox, OutboxMessage
 from core.services import Services
 from core.settings import Settings
 from graph.factory import open_ticket_service
+from graph.outbox import Outbox
+from ops.backup import dump_database, restore_database
+from state.records import OutboxMessage
 from state.ticket import CustomerFeedback, TicketInput
 
 runner = CliRunner()

@@ -12,10 +12,10 @@ import pytest
 
 from core.database import Database
 from core.errors import InvalidInputError
-from core.maintenance.prune import CHECKPOINT_TABLES, prune_checkpoints
 from core.services import Services
 from graph.factory import ticket_context
 from graph.ticket_service import TicketService
+from ops.prune import CHECKPOINT_TABLES, prune_checkpoints
 from state.ticket import CustomerFeedback, TicketInput
 
 MONTH = timedelta(days=30)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from core.errors import ConfigurationError, ConflictError
-from core.scheduler import Job, Scheduler, last_runs, scheduled_jobs, start_scheduler
 from core.services import Services
+from ops.scheduler import Job, Scheduler, last_runs, scheduled_jobs, start_scheduler
 
 START = datetime(2025, 3, 1, 9, 0, 30, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from typing import Any
 from langgraph.checkpoint.base import empty_checkpoint
 
 from core.database import Database
-from core.ticket_store import TicketStore
 from graph.checkpointer import TicketCheckpointer
 from graph.ticket_service import TicketService
+from graph.ticket_store import TicketStore
 
 
 def transaction_ids(db: Database, table: str, thread_id: str) -> set[str]:

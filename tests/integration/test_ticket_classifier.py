@@ -10,8 +10,8 @@ import pytest
 
 from core.embeddings import Embedder
 from core.errors import EmbeddingModelMismatch, InvalidInputError
-from core.taxonomy import default_taxonomy
-from core.ticket_classifier import TicketClassifier
+from text.classifier import TicketClassifier
+from text.taxonomy import default_taxonomy
 
 pytestmark = pytest.mark.slow
 

@@ -17,10 +17,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from core.errors import ConflictError, NotFoundError
-from core.outbox import Outbox
 from core.services import Services
-from core.ticket_store import TicketStore
+from graph.outbox import Outbox
 from graph.ticket_service import TicketService
+from graph.ticket_store import TicketStore
 from nodes.context import TicketContext
 from nodes.policy import TicketPolicy
 from state.ticket import CustomerFeedback, TicketInput

@@ -15,8 +15,8 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
 from core.services import Services
-from core.ticket_store import TicketStore
 from graph.ticket_service import TicketOutcome, TicketService
+from graph.ticket_store import TicketStore
 from state.ticket import CustomerFeedback, TicketInput
 from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
 

@@ -2,7 +2,7 @@
 
 Every response of this module is counted; RELIABILITY.md quotes the total and the number of 5xx (0). The
 console only ever writes user text with textContent (tests/api/test_console.py, tests/e2e/), and e-mails are
-text/plain (core/mail_delivery.py): these tests check that the stored text is the text that was sent.
+text/plain (ops/mail_delivery.py): these tests check that the stored text is the text that was sent.
 """
 
 from __future__ import annotations

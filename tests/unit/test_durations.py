@@ -2,8 +2,8 @@ from datetime import timedelta
 
 import pytest
 
+from core.durations import format_duration, parse_duration
 from core.errors import InvalidInputError
-from core.maintenance.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

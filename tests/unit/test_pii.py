@@ -1,4 +1,4 @@
-"""Detection and redaction of personal data and secrets (core.pii)."""
+"""Detection and redaction of personal data and secrets (text.pii)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-import core.pii
-from core.pii import PiiFinding, PiiKind, contains_pii, detect_pii, redact_pii
-from core.pii_patterns import iban_checksum_valid, luhn_valid
+from text import pii as text_pii
+from text.pii import PiiFinding, PiiKind, contains_pii, detect_pii, redact_pii
+from text.pii_patterns import iban_checksum_valid, luhn_valid
 
 
 def kinds_in(text: str) -> set[PiiKind]:
@@ -413,4 +413,4 @@ def test_empty_text_has_nothing() -> None:
 
 
 def test_docstring_example_holds() -> None:
-    assert doctest.testmod(core.pii).failed == 0
+    assert doctest.testmod(text_pii).failed == 0

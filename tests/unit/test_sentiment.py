@@ -1,4 +1,4 @@
-"""Lexicon-based sentiment for the evaluator (core.sentiment)."""
+"""Lexicon-based sentiment for the evaluator (text.sentiment)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import doctest
 
 import pytest
 
-import core.sentiment
-from core.sentiment import DEFAULT_STRONGLY_NEGATIVE_THRESHOLD, analyze_sentiment
+from text import sentiment as text_sentiment
+from text.sentiment import DEFAULT_STRONGLY_NEGATIVE_THRESHOLD, analyze_sentiment
 
 
 @pytest.mark.parametrize(
@@ -189,4 +189,4 @@ def test_scores_stay_in_range() -> None:
 
 
 def test_docstring_example_holds() -> None:
-    assert doctest.testmod(core.sentiment).failed == 0
+    assert doctest.testmod(text_sentiment).failed == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidInputError, NotFoundError
-from core.taxonomy import Category, Taxonomy, default_taxonomy, load_taxonomy, parse_taxonomy, save_taxonomy
+from text.taxonomy import Category, Taxonomy, default_taxonomy, load_taxonomy, parse_taxonomy, save_taxonomy
 
 
 def two_categories() -> Taxonomy:

@@ -1,4 +1,4 @@
-"""Offline text heuristics: language, keywords, entities, urgency, vagueness (core.text_analysis)."""
+"""Offline text heuristics: language, keywords, entities, urgency, vagueness (text.analysis)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from types import ModuleType
 
 import pytest
 
-import core.text_analysis
-import core.text_entities
-import core.text_urgency
-from core.text_analysis import (
+from text import analysis as text_analysis
+from text import entities as text_entities
+from text import urgency as text_urgency
+from text.analysis import (
     MIN_DESCRIPTION_LENGTH,
     detect_language,
     extract_entities,
@@ -18,7 +18,7 @@ from core.text_analysis import (
     urgency_signals,
     vagueness,
 )
-from core.text_vocabulary import DEFAULT_COMPONENT_VOCABULARY
+from text.vocabulary import DEFAULT_COMPONENT_VOCABULARY
 
 # --- language --------------------------------------------------------------------------------------
 
@@ -358,6 +358,6 @@ def test_empty_text_is_too_short_and_vague() -> None:
     assert report.reasons == ("too_short", "no_words")
 
 
-@pytest.mark.parametrize("module", [core.text_analysis, core.text_entities, core.text_urgency])
+@pytest.mark.parametrize("module", [text_analysis, text_entities, text_urgency])
 def test_docstring_examples_hold(module: ModuleType) -> None:
     assert doctest.testmod(module).failed == 0

@@ -35,11 +35,11 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from core.database import Database, connection_kwargs
+from core.durations import parse_duration
 from core.errors import ConfigurationError, ConflictError
-from core.maintenance.durations import parse_duration
-from core.maintenance.prune import prune_checkpoints
 from core.services import Services
 from core.settings import Settings
+from ops.prune import prune_checkpoints
 
 log = logging.getLogger(__name__)
 

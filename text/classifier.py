@@ -35,8 +35,8 @@ from sklearn.linear_model import LogisticRegression
 from core.embeddings import Embedder, Vectors
 from core.errors import EmbeddingModelMismatch, InvalidInputError
 from core.settings import Settings
-from core.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
-from core.ticket_text_features import KeywordRules, TextFeatures
+from text.classifier_features import KeywordRules, TextFeatures
+from text.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 

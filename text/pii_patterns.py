@@ -1,6 +1,6 @@
-"""Patterns and checksums behind `core.pii`: compiled once at import, no I/O.
+"""Patterns and checksums behind `text.pii`: compiled once at import, no I/O.
 
-Each detector here yields `(start, end)` spans for one kind of personal data or secret; `core.pii`
+Each detector here yields `(start, end)` spans for one kind of personal data or secret; `text.pii`
 combines them, resolves overlaps and builds the redacted text. Checksums (Luhn, IBAN mod-97) and the
 `ipaddress` module turn loose regex candidates into confident findings, so digits that merely look
 like a card number or an address are left alone.

@@ -1,7 +1,7 @@
 """Negative-sentiment detection for the evaluator's offline path: lexicon rules, French and English.
 
 A strongly negative ticket goes to a human rather than an automatic answer. The score sums word
-weights from `core.sentiment_lexicon`, scaled by intensifiers ("très", "really"), flipped by a
+weights from `text.sentiment_lexicon`, scaled by intensifiers ("très", "really"), flipped by a
 negation within three words ("not happy", "pas content"), boosted by capitals and exclamation
 marks; profanity and threats (leaving, legal action, chargeback, public complaint) weigh extra.
 The sum is squashed into [-1, 1] the way VADER does.
@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from core.sentiment_lexicon import (
+from text.sentiment_lexicon import (
     DAMPENERS,
     FRUSTRATION_PATTERN,
     IDIOM_PATTERN,

@@ -19,8 +19,8 @@ from enum import StrEnum
 
 import phonenumbers
 
-from core.pii_names import find_person_names
-from core.pii_patterns import (
+from text.pii_names import find_person_names
+from text.pii_patterns import (
     Span,
     find_card_numbers,
     find_emails,

@@ -23,10 +23,10 @@ from typing import Any
 
 from core.database import Database
 from core.errors import NotFoundError
-from core.pii import redact_pii
-from core.ticket_store import TicketStore
 from faq_mining.ticket_import import ImportReport, SourceRow
 from faq_mining.ticket_source import ResolvedTicket, TicketSource
+from graph.ticket_store import TicketStore
+from text.pii import redact_pii
 
 RESOLVED_STATUS = "Resolved"
 

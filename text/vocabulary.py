@@ -1,4 +1,4 @@
-"""Word lists behind `core.text_analysis`: stop words, vague words, platforms, product components.
+"""Word lists behind `text.analysis`: stop words, vague words, platforms, product components.
 
 Plain module-level data in French and English. Settings or a deployment's own configuration can
 extend it: `extract_entities(text, component_vocabulary={**DEFAULT_COMPONENT_VOCABULARY, ...})`.

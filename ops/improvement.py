@@ -31,7 +31,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from core.database import Database
 from core.embeddings import Embedder
 from core.errors import InvalidInputError
-from core.ticket_store import TicketStore
+from graph.ticket_store import TicketStore
 
 # Paraphrases of one help-centre question score about 0.75-0.9 with all-MiniLM-L6-v2; different
 # questions about one product area mostly stay below 0.7.

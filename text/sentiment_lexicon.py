@@ -1,4 +1,4 @@
-"""French and English word lists behind `core.sentiment`; plain data a deployment can extend.
+"""French and English word lists behind `text.sentiment`; plain data a deployment can extend.
 
 Words are stored without accents ("decu", "enerve") because customers often type without them; the
 analyser strips accents from the text before looking words up. Weights follow VADER's scale: about

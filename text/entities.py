@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from core.text_vocabulary import DEFAULT_COMPONENT_VOCABULARY, PLATFORM_PATTERNS, VERSIONED_PRODUCT_NAMES
+from text.vocabulary import DEFAULT_COMPONENT_VOCABULARY, PLATFORM_PATTERNS, VERSIONED_PRODUCT_NAMES
 
 _ERROR_CODE_RES = (
     # A cue then a code: "error 500", "erreur : 1603", "HTTP 503", "status code 401", "errno 111".

@@ -11,6 +11,7 @@ from psycopg.types.json import Jsonb
 
 from core.database import Database
 from core.errors import ConflictError, InvalidInputError, NotFoundError
+from state.records import EscalationRecord
 
 EscalationDimension = Literal["category", "team", "reason"]
 # Aliases, because inside TicketStore `list` names its method, not the builtin.
@@ -39,20 +40,6 @@ class TicketRow:
     attempt: int
     kb_confident: bool | None
     escalation_id: str | None
-
-
-@dataclass(frozen=True)
-class EscalationRecord:
-    """A hand-off to a human team with the full context of the thread."""
-
-    id: str
-    ticket_id: str
-    team: str
-    reason: str
-    priority: str | None
-    category: str | None
-    suggested_skills: Sequence[str]
-    context: dict[str, Any]
 
 
 class TicketStore:

@@ -2,8 +2,8 @@
 
 - `detect_language` — French or English, from stop words and accents;
 - `extract_keywords` — 5 to 8 retrieval keywords, codes and versions kept;
-- `extract_entities` — error codes, versions, platforms, components (from `core.text_entities`);
-- `urgency_signals` — urgency and impact phrases with a score hint (from `core.text_urgency`);
+- `extract_entities` — error codes, versions, platforms, components (from `text.entities`);
+- `urgency_signals` — urgency and impact phrases with a score hint (from `text.urgency`);
 - `vagueness` — the validator's length and "no real content" checks.
 
 Example:
@@ -18,9 +18,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-from core.text_entities import Entities, extract_entities, fold
-from core.text_urgency import UrgencySignals, urgency_signals
-from core.text_vocabulary import (
+from text.entities import Entities, extract_entities, fold
+from text.urgency import UrgencySignals, urgency_signals
+from text.vocabulary import (
     DEFAULT_COMPONENT_VOCABULARY,
     KEYWORD_FILLER,
     LANGUAGE_MARKERS,
@@ -46,7 +46,7 @@ Language = Literal["fr", "en"]
 MIN_DESCRIPTION_LENGTH = 20
 """A description shorter than this (after collapsing repeated characters) is too short to act on."""
 
-_PLACEHOLDER_RE = re.compile(r"\[[A-Z_]+\]")  # left by core.pii redaction: "[EMAIL]", "[NAME]"
+_PLACEHOLDER_RE = re.compile(r"\[[A-Z_]+\]")  # left by text.pii redaction: "[EMAIL]", "[NAME]"
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 _KEYWORD_TOKEN_RE = re.compile(
     r"0x[0-9A-Fa-f]{4,8}\b|(?:NET::)?[A-Z]{2,}(?:_[A-Z0-9]+)+\b|v?\d+(?:\.\d+)+\b|[^\W_]+(?:[-_][^\W_]+)*"

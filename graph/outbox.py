@@ -8,11 +8,11 @@ between "decided to send" and "sent".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from core.database import Database
 from core.errors import InvalidInputError
+from state.records import OutboxMessage
 
 OUTBOX_STATUSES = ("pending", "sent", "failed", "held")
 
@@ -28,18 +28,6 @@ def header_safe(text: str, limit: int = 200) -> str:
 def body_safe(text: str) -> str:
     """Plain text without control characters (line breaks kept)."""
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    """One queued e-mail."""
-
-    idempotency_key: str
-    ticket_id: str
-    recipient: str | None
-    subject: str
-    body: str
-    template: str
 
 
 class Outbox:

@@ -1,1 +1,0 @@
-"""Operations on Doxa's own database: checkpoint retention, backups, durations for their options."""

@@ -1,0 +1,33 @@
+"""Records the ticket graph's nodes hand to its stores: queued e-mails and escalations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One queued e-mail."""
+
+    idempotency_key: str
+    ticket_id: str
+    recipient: str | None
+    subject: str
+    body: str
+    template: str
+
+
+@dataclass(frozen=True)
+class EscalationRecord:
+    """A hand-off to a human team with the full context of the thread."""
+
+    id: str
+    ticket_id: str
+    team: str
+    reason: str
+    priority: str | None
+    category: str | None
+    suggested_skills: Sequence[str]
+    context: dict[str, Any]
