@@ -1,0 +1,107 @@
+"""The answer-feedback store: labels per answer, idempotent verdicts, counts per FAQ and article."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.database import Database
+from core.errors import InvalidInputError
+from kb.answer_feedback import AnswerFeedbackStore
+
+
+def test_a_verdict_becomes_a_label_once(db: Database) -> None:
+    store = AnswerFeedbackStore(db)
+    sent = store.record_answer(
+        ticket_id="T-1",
+        attempt=1,
+        query="proxy refuses",
+        source_kind="chunk",
+        source_id="c1",
+        document_id="doc-proxy",
+        title="Proxy refusing",
+        kb_confident=True,
+    )
+    assert sent and not store.labels()  # an answer without a verdict is no label yet
+    assert store.record(
+        ticket_id="T-1",
+        attempt=1,
+        query="proxy refuses",
+        source_kind="chunk",
+        source_id="c1",
+        satisfied=False,
+        outcome="retry",
+    )
+    # a resumed node records again: the first verdict stays
+    assert not store.record(
+        ticket_id="T-1",
+        attempt=1,
+        query="proxy refuses",
+        source_kind="chunk",
+        source_id="c1",
+        satisfied=True,
+        outcome="closed",
+    )
+    [label] = store.labels()
+    assert (label.query, label.source_kind, label.source_id, label.satisfied) == ("proxy refuses", "chunk", "c1", False)
+    assert store.labels(since=datetime.now(UTC) + timedelta(minutes=1)) == []
+
+
+def test_counts_per_faq_and_per_article(db: Database) -> None:
+    store = AnswerFeedbackStore(db)
+    for attempt, (chunk, satisfied, outcome) in enumerate(
+        [("c1", False, "retry"), ("c2", False, "escalated")], start=1
+    ):
+        store.record_answer(
+            ticket_id="T-1",
+            attempt=attempt,
+            query="q",
+            source_kind="chunk",
+            source_id=chunk,
+            document_id="doc-proxy",
+            title="Proxy refusing",
+        )
+        store.record(
+            ticket_id="T-1",
+            attempt=attempt,
+            query="q",
+            source_kind="chunk",
+            source_id=chunk,
+            satisfied=satisfied,
+            outcome=outcome,
+        )  # type: ignore[arg-type]
+    store.record(
+        ticket_id="T-2",
+        attempt=1,
+        query="q",
+        source_kind="faq",
+        source_id="7",
+        title="FAQ #7",
+        satisfied=True,
+        outcome="closed",
+        kb_confident=True,
+    )
+    store.record_answer(ticket_id="T-3", attempt=1, query="q", source_kind="faq", source_id="7", title="FAQ #7")
+    stats = {(s.source_kind, s.source_id): s for s in store.source_stats()}
+    article, faq = stats[("chunk", "doc-proxy")], stats[("faq", "7")]
+    assert (article.answers, article.with_feedback, article.not_satisfied, article.escalated_after) == (2, 2, 2, 1)
+    assert article.satisfaction == 0.0 and article.deflection == 0.5
+    assert (faq.answers, faq.confident_answers, faq.with_feedback, faq.satisfied) == (2, 1, 1, 1)
+    assert faq.satisfaction == 1.0
+
+
+def test_an_unusable_row_is_refused(db: Database) -> None:
+    store = AnswerFeedbackStore(db)
+    with pytest.raises(InvalidInputError):
+        store.record(
+            ticket_id="T-1",
+            attempt=1,
+            query="q",
+            source_kind="article",
+            source_id="x",  # type: ignore[arg-type]
+            satisfied=True,
+            outcome="closed",
+        )
+    with pytest.raises(InvalidInputError):
+        store.record_answer(ticket_id="T-1", attempt=1, query="  ", source_kind="faq", source_id="1", title="t")
