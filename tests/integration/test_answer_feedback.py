@@ -69,8 +69,8 @@ def test_counts_per_faq_and_per_article(db: Database) -> None:
             source_kind="chunk",
             source_id=chunk,
             satisfied=satisfied,
-            outcome=outcome,
-        )  # type: ignore[arg-type]
+            outcome=outcome,  # type: ignore[arg-type]
+        )
     store.record(
         ticket_id="T-2",
         attempt=1,
@@ -98,8 +98,8 @@ def test_an_unusable_row_is_refused(db: Database) -> None:
             ticket_id="T-1",
             attempt=1,
             query="q",
-            source_kind="article",
-            source_id="x",  # type: ignore[arg-type]
+            source_kind="article",  # type: ignore[arg-type]
+            source_id="x",
             satisfied=True,
             outcome="closed",
         )
