@@ -46,10 +46,11 @@ from benchmarks.corpus import DATA
 from benchmarks.retrieval_quality import machine
 from core.database import embedded_server
 from core.embeddings import Embedder, Vectors
+from core.graph_runtime.checkpoints import checkpoint_serializer
 from core.services import Services
 from core.settings import Settings
 from graph.factory import ticket_context
-from graph.ticket_service import TicketService, checkpoint_serializer
+from graph.ticket_service import CHECKPOINT_TYPES, TicketService
 from kb.ingest import KnowledgeBaseIngestor
 from nodes.context import TicketContext
 from state.ticket import CustomerFeedback, TicketInput
@@ -202,10 +203,10 @@ def make_saver(kind: str, context: TicketContext) -> BaseCheckpointSaver[Any]:
     if kind == "postgres":
         return TicketService.postgres_checkpointer(context.tickets)
     if kind == "upstream":
-        saver = PostgresSaver(context.tickets.db.autocommit_pool(), serde=checkpoint_serializer())
+        saver = PostgresSaver(context.tickets.db.autocommit_pool(), serde=checkpoint_serializer(CHECKPOINT_TYPES))
         saver.setup()
         return saver
-    return InMemorySaver(serde=checkpoint_serializer())
+    return InMemorySaver(serde=checkpoint_serializer(CHECKPOINT_TYPES))
 
 
 def run_one(service: TicketService, clock: EncodeClock, ticket: TicketInput) -> tuple[float, float, float, str]:

@@ -8,9 +8,9 @@ straight through; each review branch waits in an `interrupt()` until a person de
 from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import RetryPolicy, Send
-from psycopg import OperationalError
+from langgraph.types import Send
 
+from core.graph_runtime.retry import STORAGE_RETRY
 from faq_mining.nodes.advance_watermark import advance_watermark
 from faq_mining.nodes.analyze import analyze
 from faq_mining.nodes.cluster import cluster
@@ -25,10 +25,9 @@ from faq_mining.nodes.stage import stage
 from faq_mining.nodes.validate import validate
 from faq_mining.state import MiningInput, MiningState, ReviewTask
 
-# A restarted database or a dropped pooled connection is worth a few quick retries. `stage` is not
-# retried as a whole: a retry would stage again the drafts that had already been staged (their claims
-# would then count them as duplicates of themselves).
-STORAGE_RETRY = RetryPolicy(max_attempts=3, initial_interval=0.2, retry_on=OperationalError)
+# Storage steps retry database hiccups (STORAGE_RETRY). `stage` is not retried as a whole: a retry would
+# stage again the drafts that had already been staged (their claims would then count them as duplicates of
+# themselves).
 
 
 def route_after_watermark(state: MiningState) -> list[Send] | str:

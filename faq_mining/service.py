@@ -18,12 +18,12 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel
 
 from core.database import Database
 from core.errors import ConflictError
+from core.graph_runtime import checkpoints
 from core.llm import build_chat_model
 from core.metrics import MINING_CANDIDATES, MINING_RUN_SECONDS, MINING_RUNS, MINING_TICKETS
 from core.services import Services
@@ -55,11 +55,6 @@ class PendingReview(BaseModel):
     run_id: str
     interrupt_id: str
     request: ReviewRequest
-
-
-def checkpoint_serializer() -> JsonPlusSerializer:
-    """The checkpoint serializer, restricted to the mining state's own types."""
-    return JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
 
 
 def mining_context_from_services(services: Services, *, with_source: bool = True) -> MiningContext:
@@ -223,10 +218,9 @@ def record_mining_metrics(run: MiningRun) -> None:
 
 
 def postgres_saver(db: Database) -> PostgresSaver:
-    """A Postgres checkpointer on its own autocommit pool, with its tables set up."""
-    saver = PostgresSaver(db.autocommit_pool(), serde=checkpoint_serializer())
-    saver.setup()
-    return saver
+    """A Postgres checkpointer on its own autocommit pool, with its tables set up; every write waits for the flush."""
+    serde = checkpoints.checkpoint_serializer(CHECKPOINT_TYPES)
+    return checkpoints.postgres_saver(db.autocommit_pool(), serde, skip_wal_flush=False)
 
 
 _SERVICES: dict[tuple[int, bool], tuple[Services, MiningService]] = {}

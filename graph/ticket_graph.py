@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import RetryPolicy
-from psycopg import OperationalError
 
+from core.graph_runtime.retry import DEFAULT_LLM_BACKOFF_S, STORAGE_RETRY, llm_retry_policy
 from nodes.analyze import analyze
 from nodes.await_feedback import await_feedback
 from nodes.classify import classify
@@ -24,7 +23,6 @@ from nodes.evaluate import evaluate
 from nodes.find_solution import find_solution
 from nodes.handle_feedback import handle_feedback
 from nodes.improve import improve
-from nodes.llm_step import llm_retry_policy
 from nodes.plan import plan
 from nodes.reject import reject
 from nodes.score import score
@@ -32,10 +30,8 @@ from nodes.send_email import send_email
 from nodes.validate import validate
 from state.ticket import TicketGraphInput, TicketState
 
-# Database hiccups (a restarted server, a dropped pooled connection) are worth a few quick retries.
-STORAGE_RETRY = RetryPolicy(max_attempts=3, initial_interval=0.2, retry_on=OperationalError)
-# LLM faults: retried with backoff by LangGraph; a node's last attempt answers offline (nodes/llm_step.py).
-DEFAULT_LLM_BACKOFF_S = 0.5
+# Storage nodes retry database hiccups; LLM nodes retry LLM faults with backoff, and their last attempt answers
+# offline (nodes/llm_step.py). The policies are the graphs' shared ones (core/graph_runtime/retry.py).
 
 
 def route_after_validate(state: TicketState) -> Literal["score", "reject"]:

@@ -15,7 +15,6 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from psycopg import Connection
@@ -24,7 +23,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
 
 from core.errors import ConflictError, NotFoundError
-from graph.checkpointer import TicketCheckpointer
+from core.graph_runtime.checkpoints import checkpoint_serializer, postgres_saver
 from graph.ticket_graph import build_ticket_graph
 from graph.ticket_store import TicketRow, TicketStore
 from nodes.context import TicketContext
@@ -54,11 +53,6 @@ CHECKPOINT_TYPES: list[type[BaseModel]] = [
 # The node a new thread starts with: `accept` checkpoints the input and stops before it.
 FIRST_NODE = "validate"
 RECOVERY_PAGE = 1000
-
-
-def checkpoint_serializer() -> JsonPlusSerializer:
-    """The checkpoint serializer, restricted to Doxa's own state types."""
-    return JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
 
 
 class TicketOutcome(BaseModel):
@@ -94,10 +88,10 @@ class TicketService:
 
     @staticmethod
     def postgres_checkpointer(tickets: TicketStore) -> PostgresSaver:
-        """A Postgres saver (graph/checkpointer.py) on its own autocommit pool, with its tables set up."""
-        saver = TicketCheckpointer(tickets.db.autocommit_pool(), serde=checkpoint_serializer())
-        saver.setup()
-        return saver
+        """A Postgres saver that skips the WAL flush (core/graph_runtime/checkpoints.py says why), on its own pool."""
+        return postgres_saver(
+            tickets.db.autocommit_pool(), checkpoint_serializer(CHECKPOINT_TYPES), skip_wal_flush=True
+        )
 
     def _config(self, thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}

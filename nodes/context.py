@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -11,7 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from core.embeddings import TextEmbedder
-from core.errors import ConfigurationError
+from core.graph_runtime.context import DefaultContext
 from nodes.policy import TicketPolicy
 from state.records import EscalationRecord, OutboxMessage
 
@@ -175,26 +174,10 @@ class TicketContext:
     llm_backoff_s: float = field(default=0.5, metadata={"description": "First retry delay of LLM calls."})
 
 
-_default_context: Callable[[], TicketContext] | None = None
-_default_lock = threading.Lock()
-_default_instance: TicketContext | None = None
-
-
-def use_default_context(factory: Callable[[], TicketContext]) -> None:
-    """Register how to build a context for runs that bring none (LangGraph Studio passes no objects)."""
-    global _default_context, _default_instance
-    with _default_lock:
-        _default_context, _default_instance = factory, None
+# Runs that bring no context (LangGraph Studio) get the registered default one, built once.
+DEFAULT_CONTEXT = DefaultContext("ticket graph", TicketContext)
 
 
 def context_of(runtime: Runtime[TicketContext]) -> TicketContext:
     """The run's context, or the registered default one (built once) when the run brought none."""
-    global _default_instance
-    if runtime.context is not None:
-        return runtime.context
-    with _default_lock:
-        if _default_instance is None:
-            if _default_context is None:
-                raise ConfigurationError("the ticket graph was run without a TicketContext")
-            _default_instance = _default_context()
-        return _default_instance
+    return DEFAULT_CONTEXT.of(runtime)

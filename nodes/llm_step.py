@@ -20,38 +20,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from langgraph.runtime import Runtime
-from langgraph.types import RetryPolicy
 from pydantic import BaseModel
 
-from core.errors import DoxaError
+from core.graph_runtime.retry import MAX_LLM_ATTEMPTS, LLMFault
 from core.structured_llm import StructuredReplyError, ask_structured
 from nodes.context import TicketContext, context_of
 from nodes.prompts import Prompt
 
 T = TypeVar("T", bound=BaseModel)
-
-MAX_LLM_ATTEMPTS = 5
-
-
-class LLMFault(DoxaError):
-    """An LLM call of a node failed and the node has attempts left: LangGraph's retry policy runs it again."""
-
-    def __init__(self, node: str, attempt: int, error: str) -> None:
-        super().__init__(f"{node}: LLM attempt {attempt} failed: {error}")
-        self.node = node
-        self.attempt = attempt
-        self.error = error
-
-
-def llm_retry_policy(initial_interval_s: float) -> RetryPolicy:
-    """Retry LLM faults only, with doubling backoff (and jitter, unless the backoff is switched off)."""
-    return RetryPolicy(
-        max_attempts=MAX_LLM_ATTEMPTS,
-        initial_interval=initial_interval_s,
-        backoff_factor=2.0,
-        jitter=initial_interval_s > 0,
-        retry_on=LLMFault,
-    )
 
 
 def attempt_limit(context: TicketContext) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from core.embeddings import TextEmbedder
-from core.errors import ConfigurationError
+from core.graph_runtime.context import DefaultContext
 from core.settings import Settings
 from faq_mining.faq_store import FaqStore
 from faq_mining.state import InlineTicket
@@ -121,25 +120,13 @@ class MiningContext:
     )
 
 
-_default_context: Callable[[], MiningContext] | None = None
-_default_lock = threading.Lock()
-
-
-def use_default_mining_context(factory: Callable[[], MiningContext]) -> None:
-    """Register how to build a context for runs that bring none (LangGraph Studio passes no objects)."""
-    global _default_context
-    with _default_lock:
-        _default_context = factory
+# Runs that bring no context (LangGraph Studio) get the registered default one, built once.
+DEFAULT_CONTEXT = DefaultContext("FAQ-mining graph", MiningContext)
 
 
 def mining_context(runtime: Runtime[MiningContext]) -> MiningContext:
-    """The run's context, or the registered default one when the run brought none."""
-    if runtime.context is not None:
-        return runtime.context
-    with _default_lock:
-        if _default_context is None:
-            raise ConfigurationError("the FAQ-mining graph was run without a MiningContext")
-        return _default_context()
+    """The run's context, or the registered default one (built once) when the run brought none."""
+    return DEFAULT_CONTEXT.of(runtime)
 
 
 def now_utc(context: MiningContext) -> datetime:

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.checkpoint.base import empty_checkpoint
 
 from core.database import Database
-from graph.checkpointer import TicketCheckpointer
+from core.graph_runtime.checkpoints import UnflushedCommitSaver
 from graph.ticket_service import TicketService
 from graph.ticket_store import TicketStore
 
@@ -21,7 +21,7 @@ def transaction_ids(db: Database, table: str, thread_id: str) -> set[str]:
 
 def test_a_checkpoint_and_its_blobs_are_written_in_one_transaction(db: Database) -> None:
     saver = TicketService.postgres_checkpointer(TicketStore(db))
-    assert isinstance(saver, TicketCheckpointer)
+    assert isinstance(saver, UnflushedCommitSaver)
     checkpoint = empty_checkpoint()
     checkpoint["channel_values"] = {"path": ["validate"], "clarifications": ["a"], "fallbacks": ["score"]}
     versions: Any = {"path": 1, "clarifications": 1, "fallbacks": 1}

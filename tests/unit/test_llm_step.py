@@ -12,8 +12,9 @@ from langgraph.runtime import ExecutionInfo, Runtime
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from core.graph_runtime.retry import MAX_LLM_ATTEMPTS, LLMFault, llm_retry_policy
 from nodes.context import TicketContext
-from nodes.llm_step import MAX_LLM_ATTEMPTS, LLMFault, attempt_limit, llm_or_offline, llm_retry_policy
+from nodes.llm_step import attempt_limit, llm_or_offline
 from nodes.prompts import SCORE
 
 
