@@ -7,6 +7,7 @@ from core.services import Services
 from graph.outbox import Outbox
 from graph.ticket_service import TicketService
 from graph.ticket_store import TicketStore
+from kb.answer_feedback import AnswerFeedbackStore
 from kb.faq_retriever import FaqRetriever
 from kb.repository import KnowledgeBaseRepository
 from kb.retrieval import HybridRetriever
@@ -32,6 +33,7 @@ def ticket_context(services: Services) -> TicketContext:
         faqs=FaqRetriever.from_services(services, embedder=embedder),
         outbox=Outbox(services.db),
         tickets=TicketStore(services.db),
+        answers=AnswerFeedbackStore(services.db),
         policy=TicketPolicy.from_settings(settings),
         llm_max_attempts=settings.llm_max_retries + 1,
     )

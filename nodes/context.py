@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
@@ -43,6 +43,42 @@ class TicketRecords(Protocol):
         suggested_outline: Sequence[str] = (),
     ) -> None:
         """Note that the KB did not satisfy one attempt of a ticket."""
+        ...
+
+
+class AnswerFeedbackLog(Protocol):
+    """Automatic answers and the customer's verdict on each; Postgres's `kb.answer_feedback` in the service."""
+
+    def record_answer(
+        self,
+        *,
+        ticket_id: str,
+        attempt: int,
+        query: str,
+        source_kind: Literal["faq", "chunk"],
+        source_id: str,
+        title: str,
+        document_id: str | None = None,
+        kb_confident: bool = False,
+    ) -> bool:
+        """Note that an answer built on this FAQ or passage was sent (idempotent per ticket and attempt)."""
+        ...
+
+    def record(
+        self,
+        *,
+        ticket_id: str,
+        attempt: int,
+        query: str,
+        source_kind: Literal["faq", "chunk"],
+        source_id: str,
+        satisfied: bool,
+        outcome: Literal["closed", "retry", "escalated"],
+        title: str | None = None,
+        document_id: str | None = None,
+        kb_confident: bool = False,
+    ) -> bool:
+        """Store the customer's verdict on that answer (the first verdict per ticket and attempt wins)."""
         ...
 
 
@@ -167,6 +203,10 @@ class TicketContext:
     )
     outbox: MessageOutbox = field(metadata={"description": "Where e-mails to customers and teams are queued."})
     tickets: TicketRecords = field(metadata={"description": "Escalation records and knowledge gaps."})
+    answers: AnswerFeedbackLog | None = field(
+        default=None,
+        metadata={"description": "Where each automatic answer and the customer's verdict on it are recorded."},
+    )
     policy: TicketPolicy = field(
         default_factory=TicketPolicy, metadata={"description": "Thresholds and routing rules."}
     )

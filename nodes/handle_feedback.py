@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
+from nodes.answer_log import note_verdict
 from nodes.context import TicketContext, context_of
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import READ_FEEDBACK
-from state.agents import FeedbackDecision, FeedbackReading
+from nodes.send_email import thread_id
+from state.agents import FeedbackAction, FeedbackDecision, FeedbackReading
 from state.ticket import CustomerFeedback, TicketState
+from text.resolution import says_unsolved
 from text.sentiment import analyze_sentiment
+
+# What each decision means for the answer the customer judged.
+_OUTCOME: dict[FeedbackAction, Literal["closed", "retry", "escalated"]] = {
+    "close": "closed",
+    "retry": "retry",
+    "escalate": "escalated",
+}
 
 
 def read_feedback_offline(feedback: CustomerFeedback) -> FeedbackReading:
-    """The customer's click as given, the lexicon's sentiment, and the comment itself as the clarification."""
+    """The customer's click, the lexicon's sentiment, and the comment itself as the clarification.
+
+    A "satisfied" click whose comment says the problem is still there ("no, it still does not work") is
+    read as not satisfied: the customer answered the question in words, and the click was a slip.
+    """
     comment = (feedback.comment or "").strip()
     return FeedbackReading(
-        satisfied=feedback.satisfied,
+        satisfied=feedback.satisfied and not (comment and says_unsolved(comment)),
         strongly_negative=bool(comment) and analyze_sentiment(comment).strongly_negative,
         clarification=comment,
     )
@@ -73,6 +87,9 @@ def handle_feedback(state: TicketState, runtime: Runtime[TicketContext]) -> dict
     feedback, attempt = state["feedback"], state.get("attempt", 1)
     reading, fallback = read_feedback(feedback, runtime, state)
     decision = decide_on_feedback(reading, attempt, context_of(runtime).policy.max_attempts)
+    # The verdict is a label for the answer's FAQ or passage (first write wins, so a re-run adds nothing).
+    outcome = _OUTCOME[decision.action]
+    note_verdict(context_of(runtime).answers, state, thread_id(), satisfied=reading.satisfied, outcome=outcome)
     update: dict[str, Any] = {"feedback_decision": decision, "path": ["handle_feedback"], **fallback}
     if decision.action == "retry":
         update["attempt"] = attempt + 1

@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
+from nodes.answer_log import note_answer_sent
 from nodes.context import MessageOutbox, TicketContext, context_of
 from state.agents import Email
 from state.records import OutboxMessage
@@ -43,6 +44,7 @@ def send_email(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str,
     email, attempt = state["email"], state.get("attempt", 1)
     ticket_id = thread_id()
     queue_email(context_of(runtime).outbox, email, ticket_id, f"{ticket_id}:{attempt}:{email.template}")
+    note_answer_sent(context_of(runtime).answers, state, ticket_id)
     status = "answered" if email.template == "auto_confident" else "awaiting_feedback"
     # The passage the answer was built on: a retry after "not satisfied" looks for another one.
     solution = state.get("solution")

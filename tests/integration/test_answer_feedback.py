@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.database import Database
 from core.errors import InvalidInputError
+from core.services import Services
 from kb.answer_feedback import AnswerFeedbackStore
+from state.ticket import CustomerFeedback
+from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
 
 
 def test_a_verdict_becomes_a_label_once(db: Database) -> None:
@@ -105,3 +109,24 @@ def test_an_unusable_row_is_refused(db: Database) -> None:
         )
     with pytest.raises(InvalidInputError):
         store.record_answer(ticket_id="T-1", attempt=1, query="  ", source_kind="faq", source_id="1", title="t")
+
+
+def test_the_ticket_graph_records_each_verdict_as_a_label(services: Services) -> None:
+    """A 'satisfied' click whose comment says it still fails is a negative label and a retry, not a close."""
+    store = AnswerFeedbackStore(services.db)
+    service = make_service(services, CannedRetriever(similarity=0.9))
+    service.context = replace(service.context, answers=store)
+    service.run(PASSWORD_TICKET)
+    retried = service.feedback("T-100", CustomerFeedback(satisfied=True, comment="no it still does not work"))
+    assert retried.status in {"answered", "awaiting_feedback"} and retried.attempt == 2
+    closed = service.feedback("T-100", CustomerFeedback(satisfied=True, comment="Thanks, that fixed it"))
+    assert closed.status == "closed"
+
+    labels = store.labels()
+    assert [(label.source_kind, label.source_id, label.satisfied) for label in labels] == [
+        ("chunk", "c1", False),
+        ("chunk", "c2", True),
+    ]
+    assert all(label.query for label in labels)
+    [article] = store.source_stats()
+    assert (article.source_id, article.answers, article.satisfied, article.not_satisfied) == ("d1", 2, 1, 1)
