@@ -2,8 +2,9 @@
 
 The migration leaves the vector columns untyped; the store pins them to `vector(dimension)` for the
 configured model on first use, builds a partial HNSW index over the live FAQs and records `('faq',
-model, dimension)` in the `vector_collection` registry the KB's pgvector store uses. Opening the store
-with another model or dimension raises `EmbeddingModelMismatch` instead of comparing vectors of two models.
+model, dimension)` in the `vector_collection` registry (kb/vector_collection.py) the KB's pgvector store
+uses. Opening the store with another model or dimension raises `EmbeddingModelMismatch` instead of comparing
+vectors of two models.
 
 Example:
     >>> store = FaqStore.from_services(services)
@@ -29,6 +30,7 @@ from psycopg.types.json import Jsonb
 from core.database import Database
 from core.embeddings import Vectors
 from core.errors import EmbeddingModelMismatch, InvalidInputError
+from kb.vector_collection import FAQ_COLLECTION, Registration, lock_registry, register, registration
 from kb.vector_store.pgvector import BACKEND, vector_literal
 
 if TYPE_CHECKING:
@@ -37,9 +39,6 @@ if TYPE_CHECKING:
 Connection = psycopg.Connection[DictRow]
 FaqAction = Literal["NEW", "MERGE"]
 
-COLLECTION = "faq"
-# The key kb/vector_store/pgvector.py takes, so the two never race creating the `vector_collection` registry.
-_REGISTRY_LOCK_KEY = 0x6B627663
 _HNSW_INDEX = "faq_question_hnsw"
 _MIN_EF_SEARCH = 40
 _VECTOR_COLUMNS = (("faq", "question_embedding"), ("faq_staging", "question_embedding"))
@@ -130,29 +129,21 @@ class FaqStore:
     def _pin_vector_columns(self) -> None:
         """Type the vector columns for this model, index the live FAQs and register; or check the registration."""
         with self.db.connection() as conn:
-            registered = _registered(conn)
+            registered = registration(conn, FAQ_COLLECTION)
             index_present = conn.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (_HNSW_INDEX,)).fetchone()
             conn.rollback()
         if registered is not None:
-            self._check_registration(*registered)
+            self._check_registration(registered)
             if index_present and index_present["present"]:
                 return
         with self.db.transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_REGISTRY_LOCK_KEY,))
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS vector_collection ("
-                " name text PRIMARY KEY, backend text NOT NULL, model text NOT NULL,"
-                " dimension integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
-            )
-            registered = _registered(conn)
+            lock_registry(conn)
+            registered = registration(conn, FAQ_COLLECTION)
             if registered is not None:
-                self._check_registration(*registered)
+                self._check_registration(registered)
             else:
                 self._type_vector_columns(conn)
-                conn.execute(
-                    "INSERT INTO vector_collection (name, backend, model, dimension) VALUES (%s, %s, %s, %s)",
-                    (COLLECTION, BACKEND, self.model_name, self.dimension),
-                )
+                register(conn, FAQ_COLLECTION, Registration(BACKEND, self.model_name, self.dimension))
             # Partial index: deleted FAQs are never candidates, so searches that exclude them need no filtering.
             conn.execute(
                 sql.SQL(
@@ -188,7 +179,8 @@ class FaqStore:
                     f"{table} holds vectors that are not {self.dimension}-dimensional ({self.model_name}): {exc}"
                 ) from exc
 
-    def _check_registration(self, model: str, dimension: int) -> None:
+    def _check_registration(self, registered: Registration) -> None:
+        model, dimension = registered.model, registered.dimension
         if (model, dimension) != (self.model_name, self.dimension):
             raise EmbeddingModelMismatch(
                 f"the FAQ tables hold question embeddings of {model} ({dimension} dimensions), but the configured"
@@ -361,11 +353,3 @@ def _validated_tickets(draft: CandidateDraft) -> list[str]:
     if not tickets:
         raise InvalidInputError("a candidate needs at least one source ticket")
     return tickets
-
-
-def _registered(conn: Connection) -> tuple[str, int] | None:
-    present = conn.execute("SELECT to_regclass('vector_collection') IS NOT NULL AS present").fetchone()
-    if not (present and present["present"]):
-        return None
-    row = conn.execute("SELECT model, dimension FROM vector_collection WHERE name = %s", (COLLECTION,)).fetchone()
-    return (row["model"], int(row["dimension"])) if row else None

@@ -22,6 +22,7 @@ from psycopg import sql
 from core.database import Database
 from core.embeddings import Embedder
 from core.errors import EmbeddingModelMismatch, InvalidInputError
+from kb.vector_collection import FAQ_COLLECTION, registration
 from kb.vector_store.pgvector import vector_literal
 
 if TYPE_CHECKING:
@@ -96,17 +97,14 @@ class FaqRetriever:
         if self._registration_checked:
             return True
         with self.db.connection() as conn:
-            present = conn.execute("SELECT to_regclass('vector_collection') IS NOT NULL AS present").fetchone()
-            row = None
-            if present and present["present"]:
-                row = conn.execute("SELECT model, dimension FROM vector_collection WHERE name = 'faq'").fetchone()
+            registered = registration(conn, FAQ_COLLECTION)
             conn.rollback()
-        if row is None:
+        if registered is None:
             return False  # nothing was ever promoted: the FAQ store registers the model on first use
-        if (row["model"], row["dimension"]) != (self.embedder.model_name, self.embedder.dimension):
+        if (registered.model, registered.dimension) != (self.embedder.model_name, self.embedder.dimension):
             raise EmbeddingModelMismatch(
-                f"the FAQ table holds question embeddings of {row['model']} ({row['dimension']} dimensions), but the"
-                f" configured model is {self.embedder.model_name} ({self.embedder.dimension} dimensions)"
+                f"the FAQ table holds question embeddings of {registered.model} ({registered.dimension} dimensions),"
+                f" but the configured model is {self.embedder.model_name} ({self.embedder.dimension} dimensions)"
             )
         self._registration_checked = True
         return True

@@ -1,7 +1,7 @@
 """pgvector store: one table per collection with an HNSW index, in Doxa's PostgreSQL schema.
 
-The `vector_collection` registry records each collection's model and dimension, so opening it with
-another model raises `EmbeddingModelMismatch` instead of mixing vectors of two models. Vectors cross
+The `vector_collection` registry (kb/vector_collection.py) records each collection's model and dimension, so
+opening it with another model raises `EmbeddingModelMismatch` instead of mixing vectors of two models. Vectors cross
 the wire as pgvector text literals, which needs no per-connection type registration on pooled
 connections.
 """
@@ -18,11 +18,11 @@ from psycopg import sql
 from core.database import Database
 from core.embeddings import Vectors
 from core.errors import ConfigurationError, EmbeddingModelMismatch
+from kb.vector_collection import Registration, lock_registry, register, registration, unregister
 from kb.vector_store.base import SearchFilter, VectorHit, VectorPoint
 
 BACKEND = "pgvector"
 _COLLECTION_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
-_REGISTRY_LOCK_KEY = 0x6B627663  # "kbvc": serialises creation of the registry and collection tables
 # hnsw.ef_search bounds how many candidates a scan keeps; it must be at least top_k to return top_k.
 _MIN_EF_SEARCH = 40
 _UPSERT_BATCH = 500
@@ -65,27 +65,17 @@ class PgVectorStore:
         """Create the registry and the collection's table and index, or check the registered model."""
         index = sql.Identifier(f"{table_name(self.collection)}_hnsw")
         with self.db.transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_REGISTRY_LOCK_KEY,))
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS vector_collection ("
-                " name text PRIMARY KEY, backend text NOT NULL, model text NOT NULL,"
-                " dimension integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
-            )
-            row = conn.execute(
-                "SELECT model, dimension FROM vector_collection WHERE name = %s", (self.collection,)
-            ).fetchone()
-            if row is not None and (row["model"], row["dimension"]) != (self.model_name, self.dimension):
+            lock_registry(conn)
+            known = registration(conn, self.collection)
+            if known is not None and (known.model, known.dimension) != (self.model_name, self.dimension):
                 raise EmbeddingModelMismatch(
-                    f"pgvector collection {self.collection!r} holds vectors of {row['model']}"
-                    f" ({row['dimension']} dimensions), but the configured model is {self.model_name}"
+                    f"pgvector collection {self.collection!r} holds vectors of {known.model}"
+                    f" ({known.dimension} dimensions), but the configured model is {self.model_name}"
                     f" ({self.dimension} dimensions). Rebuild the knowledge base"
                     " (`doxa kb ingest --rebuild`) or configure another DOXA_KB_COLLECTION."
                 )
-            if row is None:
-                conn.execute(
-                    "INSERT INTO vector_collection (name, backend, model, dimension) VALUES (%s, %s, %s, %s)",
-                    (self.collection, BACKEND, self.model_name, self.dimension),
-                )
+            if known is None:
+                register(conn, self.collection, Registration(BACKEND, self.model_name, self.dimension))
             conn.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} (id uuid PRIMARY KEY, embedding vector({}) NOT NULL,"
@@ -221,8 +211,6 @@ class PgVectorStore:
 def drop_collection(db: Database, collection: str) -> None:
     """Drop a collection's table and registry entry whatever model it was built with."""
     with db.transaction() as conn:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_REGISTRY_LOCK_KEY,))
+        lock_registry(conn)
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table_name(collection))))
-        present = conn.execute("SELECT to_regclass('vector_collection') IS NOT NULL AS present").fetchone()
-        if present and present["present"]:
-            conn.execute("DELETE FROM vector_collection WHERE name = %s", (collection,))
+        unregister(conn, collection)
