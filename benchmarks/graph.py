@@ -14,8 +14,8 @@ alike); ten warm-up tickets per saver are run first and not counted, and the p95
 the pooled one (min / median / max), with the commit. The checkpointer's share is (postgres - memory) / postgres of
 the mean time per ticket, and of the p95. Embedding time is every `Embedder.encode` call made while a ticket runs
 (analyze embeds two texts, classify one, the retriever one per search), also summed by caller. With --profile, a
-sequential pass times each node from `graph.stream(stream_mode="updates")`, the savers taking turns. --memo-
-embeddings measures a proposed fix: texts the ticket already embedded are not encoded again.
+sequential pass times each node from `graph.stream(stream_mode="updates")`, the savers taking turns.
+--memo-embeddings measures a proposed fix: texts the ticket already embedded are not encoded again.
 Figures print as Markdown; copy them to BENCHMARKS.md.
 """
 
