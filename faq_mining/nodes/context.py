@@ -10,13 +10,68 @@ from typing import Any, Literal, Protocol
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
-from core.embeddings import TextEmbedder
+from core.embeddings import TextEmbedder, Vectors
 from core.graph_runtime.context import DefaultContext
 from core.settings import Settings
-from faq_mining.faq_store import FaqStore
+from faq_mining.faq_store import CandidateDraft, SimilarFaq, StageResult
 from faq_mining.state import InlineTicket
-from faq_mining.ticket_source import TicketSource
-from faq_mining.watermark import WatermarkStore
+from faq_mining.ticket_source import Cursor, TicketPage
+
+
+class ResolvedTickets(Protocol):
+    """Where resolved tickets are read from; ClickHouse's `faq_mining.ticket_source.TicketSource` in the service."""
+
+    @property
+    def name(self) -> str:
+        """A stable name for the source, under which its watermark is kept."""
+        ...
+
+    def fetch_resolved(
+        self, since: datetime | None, until: datetime | None, limit: int, after: Cursor | None = None
+    ) -> TicketPage:
+        """Resolved tickets closed in [since, until), strictly after `after`, oldest first, at most `limit`."""
+        ...
+
+
+class Watermarks(Protocol):
+    """Where each source's scheduled runs resume; Postgres's `faq_mining.watermark.WatermarkStore` in the service."""
+
+    def load(self, source: str) -> Cursor | None:
+        """The source's watermark, or None before its first run."""
+        ...
+
+    def advance(self, source: str, cursor: Cursor, tickets: int) -> None:
+        """Move the watermark forward; ConflictError when a concurrent run already went further."""
+        ...
+
+
+class LiveFaq(Protocol):
+    """A live production FAQ, as a MERGE's validation reads it."""
+
+    @property
+    def question(self) -> str:
+        """The FAQ's question."""
+        ...
+
+
+class CandidateStore(Protocol):
+    """Staged candidates and production FAQs; pgvector's `faq_mining.faq_store.FaqStore` in the service."""
+
+    def staged_ticket_ids(self, ticket_ids: Sequence[str]) -> set[str]:
+        """The tickets among `ticket_ids` that a candidate has already claimed."""
+        ...
+
+    def similar(self, vectors: Vectors, top_k: int = 3) -> list[list[SimilarFaq]]:
+        """For each question vector, the nearest live FAQs and pending candidates, best first."""
+        ...
+
+    def live_faq(self, faq_id: int) -> LiveFaq | None:
+        """The live FAQ with this id, or None when it does not exist or was deleted."""
+        ...
+
+    def stage(self, draft: CandidateDraft) -> StageResult:
+        """Store one PENDING candidate and claim its tickets (InvalidInputError for a draft it refuses)."""
+        ...
 
 
 class DecisionOutcome(Protocol):
@@ -98,11 +153,11 @@ class MiningPolicy:
 class MiningContext:
     """Dependencies of one mining run (not checkpointed; passed again when a review resumes the run)."""
 
-    source: TicketSource | None = field(
+    source: ResolvedTickets | None = field(
         default=None, metadata={"description": "Resolved tickets in ClickHouse; None allows inline tickets only."}
     )
-    watermarks: WatermarkStore = field(metadata={"description": "Where scheduled runs resume."})
-    store: FaqStore = field(metadata={"description": "Staged candidates and production FAQs (pgvector)."})
+    watermarks: Watermarks = field(metadata={"description": "Where scheduled runs resume."})
+    store: CandidateStore = field(metadata={"description": "Staged candidates and production FAQs (pgvector)."})
     review: CandidateReviewer = field(metadata={"description": "Applies reviewers' decisions."})
     embedder: TextEmbedder = field(metadata={"description": "Embeds tickets and candidate questions."})
     chat_model: BaseChatModel | None = field(
