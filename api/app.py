@@ -9,14 +9,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
 
 from api.auth.dependencies import Authenticator, check_auth_settings
 from api.auth.tokens import JwksFetcher
+from api.deps import KbRetrieverSlot
+from api.event_broker import EventBroker
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
 from api.routes import auth_login, console, faq, health, knowledge_base, metrics, ticket_events, tickets
 from api.routes.metrics import database_registry
-from api.ticket_events import EventBroker
 from api.ticket_runner import RunnerBusyError, TicketRunner
 from core.errors import ConflictError
 from core.logging import request_id
@@ -50,6 +52,7 @@ def create_app(
         await asyncio.to_thread(app.state.services.embedder.warm_up)
         app.state.authenticator = Authenticator.from_settings(settings, app.state.services.db, jwks_fetcher)
         app.state.metrics_registry = database_registry(app.state.services.db)
+        app.state.kb_retriever = KbRetrieverSlot(app.state.services)
         if ticket_service is None:
             runner_service = await asyncio.to_thread(_open_ticket_service, app.state.services)
         else:
@@ -80,6 +83,7 @@ def create_app(
         version="0.1.0",
         description="AI help desk: ticket resolution and FAQ mining over one knowledge store.",
         lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
     install_problem_handlers(app)
@@ -110,6 +114,11 @@ def create_app(
     app.include_router(auth_login.router)
     app.include_router(console.router)
     return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    """The handler's name (`create_ticket`, `review_candidate`): what generated clients call the operation."""
+    return route.name
 
 
 def _start_schedules(services: Services, clock: Clock | None) -> Scheduler | None:

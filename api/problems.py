@@ -10,7 +10,9 @@ from typing import Any
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import (
@@ -33,6 +35,63 @@ _STATUS_BY_ERROR: list[tuple[type[DoxaError], int]] = [
 ]
 
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_PROBLEM_REF = "#/components/schemas/Problem"
+
+
+class ValidationIssue(BaseModel):
+    """One reason a request is not valid."""
+
+    loc: list[str | int] = Field(description="Where: `body`, `query`, `path` or `header`, then the field's path.")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: the body of every 4xx and 5xx answer."""
+
+    type: str = Field(default="about:blank", description="Always about:blank: `status` and `title` say it all.")
+    title: str = Field(description="The status code's phrase.")
+    status: int
+    detail: str = Field(description="What went wrong, for a person to read.")
+    errors: list[ValidationIssue] | None = Field(default=None, description="422 only: each invalid field.")
+
+
+def problem_responses(*statuses: int | str, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for `statuses`, each a problem+json body; `descriptions` by `_<status>` key.
+
+    Example: `problem_responses(401, 403, 404, _404="no such ticket")`.
+    """
+    return {
+        status: {
+            "description": descriptions.get(f"_{status}", HTTPStatus(int(status)).phrase),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _PROBLEM_REF}}},
+        }
+        for status in statuses
+    }
+
+
+def install_problem_schema(app: FastAPI) -> None:
+    """Publish the `Problem` schema the routes' error responses refer to (FastAPI lists only bodies it models)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            defs = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(defs.pop("$defs", {}))
+            schemas["Problem"] = defs
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
+
+
 def problem(status: int, detail: str, headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     """A problem+json response."""
     body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
@@ -41,7 +100,8 @@ def problem(status: int, detail: str, headers: Mapping[str, str] | None = None, 
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Translate Doxa's typed errors, HTTP errors and validation errors into problem+json."""
+    """Translate Doxa's typed errors, HTTP errors and validation errors into problem+json (and document it)."""
+    install_problem_schema(app)
 
     @app.exception_handler(DoxaError)
     async def _doxa_error(request: Request, exc: DoxaError) -> JSONResponse:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
-from api.ticket_events import EventBroker, NodeEventRecorder, TicketEvent, recording
+from api.event_broker import EventBroker, NodeEventRecorder, TicketEvent, recording
 from core.errors import ConflictError, DoxaError
 from core.metrics import KB_CONFIDENT_RUNS, TICKET_RUN_FAILURES, TICKET_RUNS
 from graph.ticket_service import TicketOutcome, TicketService

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TypedDict
 
 import numpy as np
+
+# pydantic (GET /kb/search's response schema) reads TypedDicts only from typing_extensions on Python 3.11.
+from typing_extensions import TypedDict
 
 from core.embeddings import Embedder, Vectors
 from core.services import Services

@@ -8,15 +8,17 @@ The token carries the configured issuer, audience and roles claim, exactly as an
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Any
 
 import jwt
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth.users import MAX_PASSWORD_CHARS, USER_NAME, ConsoleUserStore, LoginLockedError
-from api.deps import ServicesDep
+from api.deps import ServicesDep, SettingsDep
+from api.problems import problem_responses
+from api.responses import SignInMethods
 from core.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -41,15 +43,6 @@ class LoginResponse(BaseModel):
     roles: list[str]
 
 
-def settings_of(request: Request) -> Settings:
-    """The app's settings."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(settings_of)]
-
-
 def issue_token(settings: Settings, subject: str, roles: list[str]) -> str:
     """An HS256 JWT for `subject` with `roles` under the configured roles claim, issuer and audience."""
     if settings.jwt_secret is None:
@@ -69,18 +62,24 @@ def issue_token(settings: Settings, subject: str, roles: list[str]) -> str:
 
 
 @router.get("/methods")
-async def methods(settings: SettingsDep) -> dict[str, bool]:
+async def sign_in_methods(settings: SettingsDep) -> SignInMethods:
     """How the console can sign in: `password` (local users, when a JWT secret is set) and pasted `token`s."""
-    return {"password": settings.jwt_secret is not None and not settings.auth_disabled, "token": True}
+    return SignInMethods(password=settings.jwt_secret is not None and not settings.auth_disabled, token=True)
 
 
 @router.post(
     "/login",
-    responses={
-        401: {"description": "unknown user or wrong password"},
-        404: {"description": "local sign-in is off (no DOXA_JWT_SECRET)"},
-        429: {"description": "too many failed sign-ins for this name"},
-    },
+    responses=problem_responses(
+        401,
+        404,
+        422,
+        429,
+        500,
+        503,
+        _401="unknown user or wrong password",
+        _404="local sign-in is off (no DOXA_JWT_SECRET)",
+        _429="too many failed sign-ins for this name",
+    ),
 )
 async def login(body: LoginRequest, services: ServicesDep, settings: SettingsDep) -> LoginResponse:
     """Check a console user's password and return a bearer token valid for DOXA_CONSOLE_TOKEN_TTL_S seconds."""

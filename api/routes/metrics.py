@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import MetricsRegistryDep
 from core.database import Database
 from core.metrics import REGISTRY, ScheduledJobFigures
 from ops.scheduler import last_runs
@@ -69,9 +70,12 @@ def database_registry(db: Database) -> CollectorRegistry:
     return registry
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-async def metrics(request: Request) -> Response:
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
+)
+async def metrics(registry: MetricsRegistryDep) -> Response:
     """Ticket outcomes, escalation and kb_confident rates, node latency, LLM fallbacks, mining, pending reviews."""
-    registry: CollectorRegistry = request.app.state.metrics_registry
     text = await run_in_threadpool(lambda: generate_latest(REGISTRY) + generate_latest(registry))
     return Response(text, media_type=CONTENT_TYPE_LATEST)

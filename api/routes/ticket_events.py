@@ -16,10 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.routes.tickets import RunnerDep, ThreadId, TicketReader
-from api.ticket_events import TicketEvent
+from api.deps import RunnerDep, SettingsDep, TicketReader
+from api.event_broker import TicketEvent
+from api.problems import problem_responses
+from api.routes.tickets import ThreadId
 from api.ticket_runner import TicketRunner
 from core.errors import NotFoundError
+from core.settings import Settings
 from graph.ticket_service import outcome_from_state
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -44,8 +47,9 @@ def _checkpoint(runner: TicketRunner, thread_id: str) -> tuple[list[str], Ticket
     return path, TicketEvent("end", outcome.model_dump(mode="json", exclude={"values"}))
 
 
-async def _polled(request: Request, runner: TicketRunner, thread_id: str) -> AsyncIterator[TicketEvent]:
-    app_settings = request.app.state.settings
+async def _polled(
+    request: Request, runner: TicketRunner, app_settings: Settings, thread_id: str
+) -> AsyncIterator[TicketEvent]:
     deadline = time.monotonic() + app_settings.api_events_timeout_s
     seen = 0
     while time.monotonic() < deadline:
@@ -65,10 +69,13 @@ async def _polled(request: Request, runner: TicketRunner, thread_id: str) -> Asy
 @router.get(
     "/{thread_id}/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}, 401: {}, 403: {}, 404: {}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "`node`, `end`, `error` or `timeout` events"},
+        **problem_responses(401, 403, 404, 422, 500, 503, _404="no such ticket"),
+    },
 )
 async def ticket_events(
-    thread_id: ThreadId, request: Request, runner: RunnerDep, principal: TicketReader
+    thread_id: ThreadId, request: Request, runner: RunnerDep, settings: SettingsDep, principal: TicketReader
 ) -> StreamingResponse:
     """Events `node` (a node finished, with its update), then `end` (the outcome) or `error`."""
     if not runner.broker.running(thread_id) and not await run_in_threadpool(runner.service.tickets.exists, thread_id):
@@ -77,7 +84,7 @@ async def ticket_events(
     async def stream() -> AsyncIterator[str]:
         sequence = 0
         with runner.broker.subscribe(thread_id) as live:
-            events = live if live is not None else _polled(request, runner, thread_id)
+            events = live if live is not None else _polled(request, runner, settings, thread_id)
             async for event in events:
                 sequence += 1
                 yield _sse(event, sequence)

@@ -7,13 +7,14 @@ import uuid
 from concurrent.futures import Future
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic_core import to_jsonable_python
 from starlette.concurrency import run_in_threadpool
 
-from api.auth.dependencies import require
-from api.auth.principal import Principal
+from api.deps import RunnerDep, TicketReader, TicketWriter
+from api.problems import problem_responses
+from api.responses import TicketAccepted, TicketDetails, TicketPage, TicketSummary
 from api.schemas import TICKET_ID_PATTERN, FeedbackRequest, TicketRequest
 from api.ticket_runner import RunnerBusyError, TicketRunner, outcome_summary
 from core.errors import NotFoundError
@@ -23,8 +24,6 @@ from state.ticket import TicketStatus
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
-TicketWriter = Annotated[Principal, Depends(require("agent", "service"))]
-TicketReader = Annotated[Principal, Depends(require("agent", "service", "reviewer"))]
 ThreadId = Annotated[str, Path(max_length=128, pattern=TICKET_ID_PATTERN, description="The ticket's thread id.")]
 
 # The state parts GET /tickets/{id} shows, besides the outcome summary.
@@ -43,19 +42,11 @@ DETAIL_KEYS = (
     "escalation_reason",
     "clarifications",
 )
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not authenticated"},
-    403: {"description": "the caller lacks the role"},
-}
-
-
-def runner_of(request: Request) -> TicketRunner:
-    """The app's ticket runner (opened in the lifespan)."""
-    runner: TicketRunner = request.app.state.ticket_runner
-    return runner
-
-
-RunnerDep = Annotated[TicketRunner, Depends(runner_of)]
+_ERRORS = problem_responses(
+    401, 403, 422, 500, 503, _401="not authenticated", _403="the caller lacks the role", _503="busy; retry later"
+)
+_MISSING = problem_responses(404, _404="no such ticket")
+_CONFLICT = problem_responses(409, _409="the ticket id is taken, or the thread is not in a state for this")
 
 
 async def _submitted(submit: Any, *args: Any) -> Future[TicketOutcome]:
@@ -74,40 +65,48 @@ async def _outcome_of(future: Future[TicketOutcome]) -> TicketOutcome:
 @router.post(
     "",
     status_code=201,
-    responses={**_ERRORS, 202: {"description": "accepted; the run continues in the background"}, 409: {}, 503: {}},
+    response_model=TicketSummary,
+    responses={
+        202: {"model": TicketAccepted, "description": "accepted; the run continues in the background"},
+        **_ERRORS,
+        **_CONFLICT,
+    },
 )
 async def create_ticket(
     ticket: TicketRequest,
     runner: RunnerDep,
     principal: TicketWriter,
+    response: Response,
     run_async: Annotated[
         bool, Query(alias="async", description="Return 202 at once; follow with GET or /events.")
     ] = False,
-) -> JSONResponse:
+) -> TicketSummary | JSONResponse:
     """Start the ticket's thread and run it until it ends or waits for feedback (201 with the outcome)."""
     thread_id = ticket.id or f"T-{uuid.uuid4().hex[:12]}"
     future = await _submitted(runner.submit_run, ticket.to_ticket(thread_id))
     location = {"Location": f"/tickets/{thread_id}"}
     if run_async:
-        body = {"thread_id": thread_id, "status": "running", "events": f"/tickets/{thread_id}/events"}
-        return JSONResponse(body, status_code=202, headers=location)
+        accepted = TicketAccepted(thread_id=thread_id, status="running", events=f"/tickets/{thread_id}/events")
+        return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers=location)
     outcome = await _outcome_of(future)
-    return JSONResponse(outcome_summary(outcome), status_code=201, headers=location)
+    response.headers.update(location)
+    return TicketSummary.from_outcome(outcome)
 
 
-@router.post("/{thread_id}/feedback", responses={**_ERRORS, 404: {}, 409: {}, 503: {}})
+@router.post("/{thread_id}/feedback", responses={**_ERRORS, **_MISSING, **_CONFLICT})
 async def give_feedback(
     thread_id: ThreadId, feedback: FeedbackRequest, runner: RunnerDep, principal: TicketWriter
-) -> dict[str, Any]:
+) -> TicketSummary:
     """Resume a thread that waits for feedback: close it, retry with the comment, or escalate (409 if not waiting)."""
     future = await _submitted(runner.submit_feedback, thread_id, feedback.to_feedback())
-    return outcome_summary(await _outcome_of(future))
+    return TicketSummary.from_outcome(await _outcome_of(future))
 
 
-@router.get("/{thread_id}", responses={**_ERRORS, 404: {}})
-async def show_ticket(thread_id: ThreadId, runner: RunnerDep, principal: TicketReader) -> dict[str, Any]:
+@router.get("/{thread_id}", response_model_exclude_unset=True, responses={**_ERRORS, **_MISSING})
+async def show_ticket(thread_id: ThreadId, runner: RunnerDep, principal: TicketReader) -> TicketDetails:
     """Where the thread stands: status, path, analysis, classification, e-mails sent and escalation."""
-    return await run_in_threadpool(_details, runner, thread_id)
+    details = await run_in_threadpool(_details, runner, thread_id)
+    return TicketDetails.model_validate(details)
 
 
 def _details(runner: TicketRunner, thread_id: str) -> dict[str, Any]:
@@ -146,7 +145,7 @@ async def list_tickets(
     status: Annotated[TicketStatus | None, Query(description="Only threads in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Rows per page.")] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")] = 0,
-) -> dict[str, Any]:
+) -> TicketPage:
     """Threads, most recent activity first (e.g. `status=awaiting_feedback` or `escalated`: those waiting on people)."""
     rows = await run_in_threadpool(runner.service.list, status, limit=limit, offset=offset)
-    return {"items": to_jsonable_python(rows), "limit": limit, "offset": offset}
+    return TicketPage.model_validate({"items": rows, "limit": limit, "offset": offset})
