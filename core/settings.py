@@ -263,6 +263,14 @@ class Settings(BaseSettings):
         "90m).",
     )
 
+    # --- Customer replies: public sources and answer feedback (issue 11, items 5-6) -----------------
+    kb_base_url: str | None = Field(
+        default=None,
+        description="Public address of the help centre, e.g. 'https://help.example.com/'. A document without a "
+        "`url:` in its front matter is cited as this address joined with its path under the ingested folder "
+        "(without the .md/.txt suffix); unset, it is cited by its title alone. Server paths are never shown.",
+    )
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:

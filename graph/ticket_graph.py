@@ -1,8 +1,8 @@
 """The ticket-resolution graph, in the order of seed 004's flowchart.
 
 validate -> (invalid: reject) -> score -> analyze -> classify -> plan -> (escalation | KB path)
--> find_solution -> evaluate -> (escalate | compose_response) -> send_email -> await_feedback
--> handle_feedback -> (close | retry from analyze | escalate) -> improve.
+-> find_solution -> evaluate -> (escalate | compose_response) -> (send_email | escalate: nothing new)
+-> await_feedback -> handle_feedback -> (close | retry from analyze | escalate) -> improve.
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ def route_after_evaluate(state: TicketState) -> Literal["compose_response", "esc
     return "escalate" if state["evaluation"].escalate else "compose_response"
 
 
+def route_after_compose(state: TicketState) -> Literal["send_email", "escalate"]:
+    """Send the answer, or escalate when it would only repeat one the customer already has."""
+    return "escalate" if state.get("repeats_earlier_answer") else "send_email"
+
+
 def route_after_feedback(state: TicketState) -> Literal["close", "analyze", "escalate"]:
     """Close when solved, retry from the analysis with the clarification, or escalate."""
     action = state["feedback_decision"].action
@@ -93,7 +98,7 @@ def build_ticket_graph(
     builder.add_conditional_edges("plan", route_after_plan)
     builder.add_edge("find_solution", "evaluate")
     builder.add_conditional_edges("evaluate", route_after_evaluate)
-    builder.add_edge("compose_response", "send_email")
+    builder.add_conditional_edges("compose_response", route_after_compose)
     builder.add_edge("send_email", "await_feedback")
     builder.add_edge("await_feedback", "handle_feedback")
     builder.add_conditional_edges("handle_feedback", route_after_feedback)

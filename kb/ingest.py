@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from core.embeddings import Embedder, content_hash
 from core.errors import EmbeddingModelMismatch, InvalidInputError
@@ -78,6 +79,29 @@ def document_id_for(source: str) -> str:
     return "doc_" + content_hash(source)[:32]
 
 
+def public_document_url(document_url: str | None, base_url: str | None, relative: Path | None) -> str | None:
+    """The address a reply cites: front matter `url:`, else base URL + path under the folder, else None.
+
+    Markdown and text files lose their suffix in the joined address, as help centres publish them. Files
+    ingested one by one (an upload, a single path) have no place under a help centre's folder, so they get
+    no guessed address and are cited by their title.
+    """
+    if document_url:
+        return document_url
+    if not base_url or relative is None:
+        return None
+    published = (
+        relative.with_suffix("") if relative.suffix.lower() in {".md", ".markdown", ".txt", ".text"} else relative
+    )
+    return base_url.rstrip("/") + "/" + quote(published.as_posix(), safe="/")
+
+
+def _relative_to_folder(path: Path, directories: Sequence[Path]) -> Path | None:
+    """The file's path under the deepest given directory that holds it; None for a file given alone."""
+    holders = [d for d in directories if path.is_relative_to(d)]
+    return path.relative_to(max(holders, key=lambda d: len(d.parts))) if holders else None
+
+
 def document_rows(
     document_id: str, source: str, category: str | None, title: str, sections: Sequence[Section]
 ) -> tuple[list[SectionRecord], list[ChunkRecord]]:
@@ -131,6 +155,7 @@ class KnowledgeBaseIngestor:
         *,
         max_file_bytes: int,
         ocr: PageOcr | None = None,
+        base_url: str | None = None,
     ) -> None:
         if max_file_bytes <= 0:
             raise ValueError(f"max_file_bytes must be positive, got {max_file_bytes}")
@@ -145,6 +170,7 @@ class KnowledgeBaseIngestor:
         self.params = params
         self.max_file_bytes = max_file_bytes
         self.ocr = ocr
+        self.base_url = base_url
 
     @classmethod
     def from_services(cls, services: Services, store: VectorStore | None = None) -> KnowledgeBaseIngestor:
@@ -158,6 +184,7 @@ class KnowledgeBaseIngestor:
             ChunkingParams.from_settings(settings),
             max_file_bytes=settings.max_file_bytes,
             ocr=mistral_ocr(api_key, timeout_s=settings.llm_timeout_s) if settings.llm_enabled else None,
+            base_url=settings.kb_base_url,
         )
 
     def warm_up(self) -> None:
@@ -187,7 +214,7 @@ class KnowledgeBaseIngestor:
             report.vectors_rebuilt = self.rebuild()
         for done, path in enumerate(files, start=1):
             try:
-                self._ingest_file(path, category, report)
+                self._ingest_file(path, category, report, _relative_to_folder(path, directories))
             except InvalidInputError as exc:  # UnreadableFileError included: bad input, not a crash
                 log.warning("not ingested: %s: %s", path, exc)
                 report.failed.append(FailedFile(str(path), str(exc)))
@@ -225,9 +252,10 @@ class KnowledgeBaseIngestor:
         self.store.delete(orphans)
         return len(orphans)
 
-    def _ingest_file(self, path: Path, category: str | None, report: IngestReport) -> None:
+    def _ingest_file(self, path: Path, category: str | None, report: IngestReport, relative: Path | None) -> None:
         source = str(path)
         document = read_document(path, max_bytes=self.max_file_bytes, ocr=self.ocr)
+        url = public_document_url(document.url, self.base_url, relative)
         report.files_read += 1
         if document.pages_without_text:
             report.pages_without_text[source] = list(document.pages_without_text)
@@ -243,6 +271,7 @@ class KnowledgeBaseIngestor:
             existing.content_hash == document_hash
             and existing.category == category
             and existing.embedding_model == self.embedder.model_name
+            and existing.url == url
         )
         if existing is not None and unchanged:
             report.documents_unchanged += 1
@@ -268,6 +297,7 @@ class KnowledgeBaseIngestor:
                 document.page_count,
                 len(chunk_rows),
                 self.embedder.model_name,
+                url,
             ),
             section_rows,
             chunk_rows,

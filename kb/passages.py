@@ -33,6 +33,12 @@ class Passage:
     page: int | None = None
     category: str | None = None
     content_hash: str | None = None  # hash of the embedded text: the key of its cached vector
+    url: str | None = None  # the document's public address; `source` is a server path, never shown to customers
+
+    @property
+    def public_source(self) -> str:
+        """What a customer may be shown as the passage's origin: the public address, else the title."""
+        return self.url or self.title
 
     def keyword_document(self) -> KeywordDocument:
         """The fields the keyword index reads."""
@@ -145,4 +151,5 @@ def _passage(chunk: ChunkRecord) -> Passage:
         page=chunk.page,
         category=chunk.category,
         content_hash=chunk.content_hash,
+        url=chunk.url,
     )

@@ -35,6 +35,10 @@ PageOcr = Callable[[bytes, Sequence[int]], dict[int, str]]
 _BINARY_SNIFF_BYTES = 8192
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _HTML_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
+# YAML-style front matter at the very top of a Markdown file: "---", "key: value" lines, "---".
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+_PUBLIC_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 # Titles PDF producers write when the author gave none.
 _PLACEHOLDER_TITLES = {"", "untitled", "untitled document", "title"}
 _MISTRAL_OCR_URL = "https://api.mistral.ai/v1/ocr"
@@ -68,6 +72,7 @@ class ReadDocument:
     byte_size: int
     page_count: int | None = None
     pages_without_text: tuple[int, ...] = ()  # PDF pages with neither a text layer nor OCR text
+    url: str | None = None  # the public address given in the front matter (`url:`), if any
 
     @property
     def text(self) -> str:
@@ -102,15 +107,45 @@ def read_document(path: Path, *, max_bytes: int, ocr: PageOcr | None = None) -> 
     if kind == "pdf":
         return _read_pdf(path, raw, ocr)
     text = _decode_text(raw)
+    url: str | None = None
     if kind == "markdown":
+        front, text = split_front_matter(text)
+        url = public_url(front.get("url"))
         text = _HTML_COMMENT.sub("", text)
         heading = _H1.search(text)
-        title = heading.group(1).strip() if heading else _title_from_filename(path)
+        title = front.get("title") or (heading.group(1).strip() if heading else _title_from_filename(path))
     else:
         title = _title_from_filename(path)
     if not text.strip():
         raise UnreadableFileError("empty file (no text besides comments)")
-    return ReadDocument(path, title, kind, (Page(None, text.strip()),), len(raw))
+    return ReadDocument(path, title, kind, (Page(None, text.strip()),), len(raw), url=url)
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """`(front matter fields, the rest)`; a file without front matter gives `({}, text)`.
+
+    Only flat `key: value` lines are read (quotes around a value are dropped): the fields Doxa uses are
+    `url` and `title`, and a YAML parser would turn a stray colon in a title into an ingest failure.
+    """
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        found = _FRONT_MATTER_LINE.match(line)
+        if found and found.group(2):
+            fields[found.group(1).lower()] = found.group(2).strip().strip("\"'").strip()
+    return fields, text[match.end() :]
+
+
+def public_url(value: str | None) -> str | None:
+    """The value when it is an absolute http(s) address a customer can open; None otherwise (logged)."""
+    if not value:
+        return None
+    if _PUBLIC_URL.match(value):
+        return value
+    log.warning("front matter url %r is not an http(s) address; the document is cited by its title", value)
+    return None
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path]]:

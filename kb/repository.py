@@ -30,6 +30,7 @@ class DocumentRecord:
     page_count: int | None
     chunk_count: int
     embedding_model: str
+    url: str | None = None  # the public address replies cite; `source` is the path on the server
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class ChunkRecord:
     category: str | None
     content_hash: str
     title: str = ""
+    url: str | None = None  # the document's public address, if it has one
 
     @property
     def embedded_text(self) -> str:
@@ -80,7 +82,7 @@ class KnowledgeBaseCounts:
 
 _CHUNK_COLUMNS = (
     "c.id::text AS id, c.document_id, c.section_id, c.ordinal, c.text, c.section_path, c.page,"
-    " c.source, c.category, c.content_hash, d.title"
+    " c.source, c.category, c.content_hash, d.title, d.url"
 )
 
 
@@ -103,7 +105,7 @@ class KnowledgeBaseRepository:
         with self.db.connection() as conn:
             row = conn.execute(
                 "SELECT id, source, title, category, content_hash, byte_size, page_count, chunk_count,"
-                " embedding_model FROM kb_document WHERE source = %s",
+                " embedding_model, url FROM kb_document WHERE source = %s",
                 (source,),
             ).fetchone()
         return DocumentRecord(**row) if row else None
@@ -128,12 +130,12 @@ class KnowledgeBaseRepository:
         with self.db.transaction() as conn, conn.cursor() as cur:
             cur.execute(
                 "INSERT INTO kb_document (id, source, title, category, content_hash, byte_size, page_count,"
-                " chunk_count, embedding_model) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " chunk_count, embedding_model, url) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, title = EXCLUDED.title,"
                 " category = EXCLUDED.category, content_hash = EXCLUDED.content_hash,"
                 " byte_size = EXCLUDED.byte_size, page_count = EXCLUDED.page_count,"
                 " chunk_count = EXCLUDED.chunk_count, embedding_model = EXCLUDED.embedding_model,"
-                " updated_at = now()",
+                " url = EXCLUDED.url, updated_at = now()",
                 (
                     document.id,
                     document.source,
@@ -144,6 +146,7 @@ class KnowledgeBaseRepository:
                     document.page_count,
                     document.chunk_count,
                     document.embedding_model,
+                    document.url,
                 ),
             )
             cur.execute("DELETE FROM kb_chunk WHERE document_id = %s", (document.id,))

@@ -39,7 +39,8 @@ class PassageMetadata(TypedDict):
 
     doc_id: str
     section: str
-    source: str
+    source: str  # the public address, else the title: never a server path (customers and API clients see it)
+    url: str | None
     rank: int
     title: str
     page: int | None
@@ -306,7 +307,8 @@ def _result(candidate: FusedCandidate, passage: Passage, rank: int) -> Retrieved
         "metadata": {
             "doc_id": passage.document_id,
             "section": passage.section_path,
-            "source": passage.source,
+            "source": passage.public_source,
+            "url": passage.url,
             "rank": rank,
             "title": passage.title,
             "page": passage.page,

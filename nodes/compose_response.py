@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -11,10 +13,13 @@ from nodes import email_text
 from nodes.context import TicketContext
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import COMPOSE
-from state.agents import Email, EmailTemplate, Solution
+from state.agents import Citation, Email, EmailTemplate, Solution
 from state.ticket import TicketInput, TicketState
+from text.markdown_text import shorten, to_plain_text
 
 _ANSWER_CHARS = 1500
+_PUBLIC_ADDRESS = re.compile(r"^https?://\S+$", re.IGNORECASE)
+NOTHING_NEW_REASON = "the knowledge base has nothing new to propose after the customer said the answer did not help"
 
 
 class ComposedAnswer(BaseModel):
@@ -29,24 +34,52 @@ def greeting(ticket: TicketInput, language: email_text.Language) -> str:
     return email_text.GREETING[language].format(name=name).replace(" ,", ",")
 
 
+def citation_line(citation: Citation, language: email_text.Language) -> str:
+    """One source as a customer can use it: its title and section, and its public address when it has one.
+
+    A source that is not an http(s) address (a path on the server, an internal id) is never printed.
+    """
+    if citation.kind == "faq":
+        return f"- {email_text.FAQ_LABEL[language]}: {citation.section or citation.title}"
+    # Section paths start with the document title ("Title > Section"); print the title once.
+    section = citation.section.removeprefix(citation.title).removeprefix(" > ")
+    where = f" > {section}" if section else ""
+    address = f": {citation.source}" if _PUBLIC_ADDRESS.match(citation.source) else ""
+    return f"- {citation.title}{where}{address}"
+
+
 def sources_block(solution: Solution, language: email_text.Language) -> str:
-    """The citation list that ends every answer."""
-    lines = [email_text.SOURCES[language]]
-    for citation in solution.citations:
-        # Section paths start with the document title ("Title > Section"); print the title once.
-        section = citation.section.removeprefix(citation.title).removeprefix(" > ")
-        where = f" > {section}" if section else ""
-        lines.append(f"- {citation.title}{where} ({citation.source})")
-    return "\n".join(lines) if solution.citations else ""
+    """The citation list that ends every answer (each source once)."""
+    lines = list(dict.fromkeys(citation_line(citation, language) for citation in solution.citations))
+    return "\n".join([email_text.SOURCES[language], *lines]) if lines else ""
 
 
-def answer_email(ticket: TicketInput, solution: Solution, answer: str, template: EmailTemplate) -> Email:
+def top_passage_url(solution: Solution) -> str | None:
+    """The public address of the document the answer's first passage comes from, if it has one."""
+    metadata = solution.results[0].get("metadata") if solution.results else None
+    url = metadata.get("url") if isinstance(metadata, dict) else None
+    return str(url) if url and _PUBLIC_ADDRESS.match(str(url)) else None
+
+
+def answer_text(solution: Solution, answer: str) -> str:
+    """The answer as e-mail text: Markdown removed, relative links resolved against the document's URL."""
+    return shorten(to_plain_text(answer, base_url=top_passage_url(solution)), _ANSWER_CHARS)
+
+
+def answer_digest(text: str) -> str:
+    """A fingerprint of an answer's wording (case and spacing ignored), to never send the same text twice."""
+    return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()[:32]
+
+
+def answer_email(
+    ticket: TicketInput, solution: Solution, answer: str, template: EmailTemplate, *, retry: bool = False
+) -> Email:
     """Assemble greeting, intro, answer, closing question and sources in the ticket's language."""
     language = email_text.language_of(f"{ticket.subject} {ticket.body}")
     parts = [
         greeting(ticket, language),
-        email_text.INTRO[template][language],
-        answer.strip()[:_ANSWER_CHARS],
+        email_text.RETRY_INTRO[language] if retry else email_text.INTRO[template][language],
+        answer.strip(),
         email_text.CLOSING[template][language],
         sources_block(solution, language),
         email_text.SIGNATURE[language],
@@ -59,10 +92,31 @@ def answer_email(ticket: TicketInput, solution: Solution, answer: str, template:
     )
 
 
+def escalation_opening(state: TicketState, language: email_text.Language) -> str | None:
+    """What the escalation notice says first when the knowledge base is why a person takes over.
+
+    The customer is told plainly that the KB has no answer (or nothing new after a retry), rather than
+    a vague "needs a specialist"; other escalations (sensitive data, anger, a critical plan) say nothing.
+    """
+    if state.get("repeats_earlier_answer"):
+        return email_text.ESCALATION_KB_OPENING["nothing_new"][language]
+    solution, evaluation = state.get("solution"), state.get("evaluation")
+    if solution is None or evaluation is None or not evaluation.escalate:
+        return None
+    if evaluation.sensitive or evaluation.negative_sentiment or (solution.solution_text and solution.kb_confident):
+        return None
+    kind = "nothing_new" if state.get("attempt", 1) > 1 else "no_answer"
+    return email_text.ESCALATION_KB_OPENING[kind][language]
+
+
 def compose_response(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, Any]:
-    """Write the answer: confident answers need no feedback request, the others ask for it."""
-    ticket, solution = state["ticket"], state["solution"]
-    template: EmailTemplate = "auto_confident" if solution.kb_confident else "solution"
+    """Write the answer; never the same text twice in a thread (then escalate, saying there is nothing new).
+
+    "We are confident" is said only of a first answer the KB is confident in; a retry follows the
+    customer's "that did not help" and offers the new content more modestly.
+    """
+    ticket, solution, attempt = state["ticket"], state["solution"], state.get("attempt", 1)
+    template: EmailTemplate = "auto_confident" if solution.kb_confident and attempt == 1 else "solution"
     passages = "\n\n".join(f"[{i + 1}] {r['chunk_text']}" for i, r in enumerate(solution.results[:3]))
     composed, fallback = llm_or_offline(
         runtime,
@@ -74,5 +128,20 @@ def compose_response(state: TicketState, runtime: Runtime[TicketContext]) -> dic
         body=ticket.body,
         passages=passages,
     )
-    email = answer_email(ticket, solution, composed.answer, template)
-    return {"email": email, "path": ["compose_response"], **fallback}
+    text = answer_text(solution, composed.answer)
+    digest = answer_digest(text)
+    if not text or digest in state.get("answer_digests", []):
+        return {
+            "repeats_earlier_answer": True,
+            "escalation_reason": NOTHING_NEW_REASON,
+            "path": ["compose_response"],
+            **fallback,
+        }
+    email = answer_email(ticket, solution, text, template, retry=attempt > 1)
+    return {
+        "email": email,
+        "answer_digests": [digest],
+        "repeats_earlier_answer": False,
+        "path": ["compose_response"],
+        **fallback,
+    }

@@ -55,7 +55,15 @@ CLOSING = {
     },
 }
 
+# A retry follows the customer's "that did not help": it thanks them and offers something else, never
+# "we are confident" again.
+RETRY_INTRO = {
+    "en": "Thank you for letting us know. Here is another suggestion from our help articles:",
+    "fr": "Merci de nous l'avoir signalé. Voici une autre piste tirée de nos articles d'aide :",
+}
+
 SOURCES = {"en": "Sources:", "fr": "Sources :"}
+FAQ_LABEL = {"en": "Frequently asked question", "fr": "Question fréquente"}
 
 ESCALATION_BODY = {
     "en": (
@@ -66,6 +74,19 @@ ESCALATION_BODY = {
         "Merci de votre patience. Votre demande nécessite l'attention d'un spécialiste : nous l'avons transmise "
         "à notre équipe {team} (référence {escalation_id}). Elle vous contactera directement."
     ),
+}
+
+# The opening of the escalation notice when the knowledge base is why a person takes over: said plainly.
+ESCALATION_KB_OPENING = {
+    "no_answer": {
+        "en": "We could not find an answer to your question in our knowledge base.",
+        "fr": "Nous n'avons pas trouvé de réponse à votre question dans notre base de connaissances.",
+    },
+    "nothing_new": {
+        "en": "We are sorry the previous answer did not help. Our knowledge base has nothing new to suggest.",
+        "fr": "Nous sommes désolés que la réponse précédente ne vous ait pas aidé. Notre base de connaissances "
+        "n'a rien de nouveau à proposer.",
+    },
 }
 
 REJECTION_BODY = {

@@ -8,7 +8,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from nodes import email_text
-from nodes.compose_response import greeting
+from nodes.compose_response import escalation_opening, greeting
 from nodes.context import TicketContext, context_of
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import HANDOFF
@@ -124,11 +124,14 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
     )
     language = email_text.language_of(f"{ticket.subject} {ticket.body}")
     body = "\n\n".join(
-        [
+        part
+        for part in [
             greeting(ticket, language),
+            escalation_opening(state, language) or "",
             email_text.ESCALATION_BODY[language].format(team=team, escalation_id=escalation_id),
             email_text.SIGNATURE[language],
         ]
+        if part
     )
     notice = Email(
         template="escalation_notice",

@@ -57,22 +57,23 @@ def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[s
     analysis, classification = state["analysis"], state["classification"]
     policy = context_of(runtime).policy
     shown = set(state.get("shown_chunk_ids", []))
+    shown_sections = set(state.get("shown_section_ids", []))
 
     def search(category: str | None) -> Mapping[str, Any]:
         return context_of(runtime).retriever.retrieve(
             analysis.reformulation,
             analysis.keywords,
             category,
-            top_k=policy.top_k + len(shown),
+            top_k=policy.top_k + len(shown) + (2 * policy.top_k if shown_sections else 0),
             score_threshold=policy.score_threshold,
             kb_confidence_threshold=policy.kb_confidence_threshold,
             attempt_number=state.get("attempt", 1),
             max_retrieval_attempts=policy.max_attempts,
         )
 
-    retrieved = search(classification.primary_category)
+    retrieved = without_sections(search(classification.primary_category), shown_sections)
     if not retrieved.get("results"):
-        retrieved = search(None)
+        retrieved = without_sections(search(None), shown_sections)
     solution = solution_from_retrieval(
         retrieved, exclude=shown, top_k=policy.top_k, kb_confidence_threshold=policy.kb_confidence_threshold
     )
@@ -82,6 +83,14 @@ def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[s
     if section:
         solution = solution.model_copy(update={"solution_text": section})
     return {"solution": solution, "path": ["find_solution"]}
+
+
+def without_sections(retrieved: Mapping[str, Any], sections: Collection[str]) -> Mapping[str, Any]:
+    """The retrieval without passages of sections already sent: their text would repeat an earlier answer."""
+    if not sections:
+        return retrieved
+    kept = [r for r in retrieved.get("results", []) if r.get("metadata", {}).get("section_id") not in sections]
+    return {**retrieved, "results": kept}
 
 
 def whole_section(sections: SectionSource | None, solution: Solution) -> str | None:

@@ -25,6 +25,13 @@ def passage_id(result: dict[str, object]) -> str:
     return str(metadata.get("chunk_id", "")) if isinstance(metadata, dict) else ""
 
 
+def section_of(result: dict[str, object]) -> str | None:
+    """The section id of a retrieved passage (FAQs have none)."""
+    metadata = result.get("metadata")
+    section = metadata.get("section_id") if isinstance(metadata, dict) else None
+    return str(section) if section else None
+
+
 def queue_email(outbox: MessageOutbox, email: Email, ticket_id: str, idempotency_key: str) -> bool:
     """Put a composed e-mail in the outbox; False when that key was already queued (a re-run)."""
     return outbox.enqueue(
@@ -49,4 +56,11 @@ def send_email(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str,
     # The passage the answer was built on: a retry after "not satisfied" looks for another one.
     solution = state.get("solution")
     shown = [passage_id(solution.results[0])] if solution and solution.results else []
-    return {"status": status, "shown_chunk_ids": shown, "path": ["send_email"]}
+    # Its section too: the answer may have shown the whole section, so no other chunk of it is new.
+    section = section_of(solution.results[0]) if solution and solution.results else None
+    return {
+        "status": status,
+        "shown_chunk_ids": shown,
+        "shown_section_ids": [section] if section else [],
+        "path": ["send_email"],
+    }

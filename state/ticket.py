@@ -72,6 +72,9 @@ class TicketState(TypedDict, total=False):
     attempt: int
     clarifications: Annotated[list[str], operator.add]
     shown_chunk_ids: Annotated[list[str], operator.add]
+    shown_section_ids: Annotated[list[str], operator.add]  # sections sent whole or in part: a retry skips them
+    answer_digests: Annotated[list[str], operator.add]  # every answer text sent, so none is sent twice
+    repeats_earlier_answer: bool  # compose found nothing it had not already sent: escalate honestly
     path: Annotated[list[str], operator.add]
     fallbacks: Annotated[list[str], operator.add]
     llm_errors: Annotated[list[str], operator.add]

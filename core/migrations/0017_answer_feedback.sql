@@ -21,3 +21,7 @@ CREATE TABLE answer_feedback (
 );
 CREATE INDEX answer_feedback_answered_idx ON answer_feedback (answered_at) WHERE satisfied IS NOT NULL;
 CREATE INDEX answer_feedback_source_idx ON answer_feedback (source_kind, source_id);
+
+-- A document's public address (front matter `url:`, or DOXA_KB_BASE_URL joined with its path under the
+-- ingested folder): what replies and search results cite, since `source` is a path on the server.
+ALTER TABLE kb_document ADD COLUMN url text;

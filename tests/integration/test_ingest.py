@@ -13,6 +13,7 @@ from core.errors import InvalidInputError
 from core.services import Services
 from kb.ingest import KnowledgeBaseIngestor
 from kb.repository import KnowledgeBaseRepository
+from kb.retrieval import HybridRetriever
 from kb.vector_store.base import SearchFilter
 from kb.vector_store.factory import open_vector_store
 
@@ -311,3 +312,34 @@ def test_ocr_is_wired_only_when_a_mistral_key_is_set(kb_services: Services) -> N
     kb_services.settings = kb_services.settings.model_copy(update={"mistral_api_key": SecretStr("sk-test")})
 
     assert callable(KnowledgeBaseIngestor.from_services(kb_services).ocr)
+
+
+def test_documents_are_cited_by_their_public_url_never_their_path(kb_services: Services, tmp_path: Path) -> None:
+    folder = tmp_path / "help"
+    (folder / "connecting").mkdir(parents=True)
+    (folder / "connecting" / "proxy.md").write_text(
+        "---\nurl: https://support.example.org/proxy/\n---\n# Proxy errors\n\nDisable the antivirus and restart.\n",
+        encoding="utf-8",
+    )
+    (folder / "connecting" / "bridges.md").write_text("# Bridges\n\nUse a bridge when Tor is blocked.\n", "utf-8")
+    (tmp_path / "alone.md").write_text("# Alone\n\nA file given on its own is cited by its title.\n", "utf-8")
+    kb_services.settings = kb_services.settings.model_copy(update={"kb_base_url": "https://help.example.com/kb/"})
+    KnowledgeBaseIngestor.from_services(kb_services).run([folder, tmp_path / "alone.md"])
+
+    repository = KnowledgeBaseRepository(kb_services.db)
+    urls = {Path(c.source).name: c.url for c in repository.iter_chunks()}
+    assert urls == {
+        "proxy.md": "https://support.example.org/proxy/",  # the front matter wins
+        "bridges.md": "https://help.example.com/kb/connecting/bridges",  # base URL + path under the folder
+        "alone.md": None,
+    }
+    retriever = HybridRetriever.from_services(kb_services)
+    context = retriever.retrieve("antivirus restart", top_k=3, score_threshold=0.0)
+    sources = [r["metadata"]["source"] for r in context["results"]]
+    assert sources and not any(str(tmp_path) in source or source.endswith(".md") for source in sources)
+    assert "https://support.example.org/proxy/" in sources
+
+    # A new base URL is a change: the document is rewritten with its new address.
+    kb_services.settings = kb_services.settings.model_copy(update={"kb_base_url": "https://docs.example.com/"})
+    report = KnowledgeBaseIngestor.from_services(kb_services).run([folder])
+    assert report.documents_updated == 1 and report.documents_unchanged == 1

@@ -141,7 +141,8 @@ def test_confident_answer_then_satisfied_closes(services: Services) -> None:
     assert outcome.status == "answered" and outcome.waiting_for_feedback
     assert outcome.kb_confident is True
     assert outcome.email and outcome.email["template"] == "auto_confident"
-    assert "help/account.md" in outcome.email["body"], "the reply cites its source"
+    assert "- Account > Reset" in outcome.email["body"], "the reply cites its source by title"
+    assert "help/account.md" not in outcome.email["body"], "never by its path on the server"
     assert outcome.path[:6] == ["validate", "score", "analyze", "classify", "plan", "find_solution"]
     assert retriever.calls[0]["category"] == "authentification"
 

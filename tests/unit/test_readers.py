@@ -41,6 +41,23 @@ def test_markdown_title_is_the_first_h1_and_comments_are_dropped(tmp_path: Path)
     assert doc.text.startswith("# What is Tor?")
 
 
+def test_front_matter_gives_the_public_url_and_stays_out_of_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "proxy.md"
+    path.write_text(
+        "---\nurl: https://help.example.com/proxy/\ntopic: Connecting\n---\n# Proxy errors\n\nRestart it.\n",
+        encoding="utf-8",
+    )
+    doc = read_document(path, max_bytes=LIMIT)
+    assert (doc.title, doc.url) == ("Proxy errors", "https://help.example.com/proxy/")
+    assert doc.text.startswith("# Proxy errors") and "topic" not in doc.text
+
+
+def test_a_front_matter_url_that_is_not_http_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "proxy.md"
+    path.write_text("---\nurl: /srv/help/proxy.md\n---\n# Proxy errors\n\nRestart it.\n", encoding="utf-8")
+    assert read_document(path, max_bytes=LIMIT).url is None
+
+
 def test_text_title_comes_from_the_filename(tmp_path: Path) -> None:
     path = tmp_path / "reset_your-password.txt"
     path.write_bytes("\ufeffClick “Forgot password”.\r\nDone.".encode())

@@ -59,8 +59,8 @@ def test_kb_confident_threshold_edge(similarity: float, confident: bool) -> None
 
 
 def test_sources_print_the_title_once() -> None:
-    solution = Solution(citations=[Citation(title="Tor", source="a.md", section="Tor > Bridges")])
-    assert sources_block(solution, "en") == "Sources:\n- Tor > Bridges (a.md)"
+    solution = Solution(citations=[Citation(title="Tor", source="https://h.example/tor", section="Tor > Bridges")])
+    assert sources_block(solution, "en") == "Sources:\n- Tor > Bridges: https://h.example/tor"
 
 
 @pytest.mark.parametrize(

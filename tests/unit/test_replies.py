@@ -1,0 +1,76 @@
+"""Replies that read like an agent's: public sources, plain text, resolved links, no repeated answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from nodes.compose_response import answer_digest, answer_text, escalation_opening, sources_block
+from state.agents import Citation, Evaluation, Solution
+from text.markdown_text import resolve_link, shorten, to_plain_text
+
+ARTICLE_URL = "https://support.torproject.org/connecting/connecting-4/"
+
+
+def passage(text: str, url: str | None) -> dict[str, Any]:
+    return {"chunk_text": text, "similarity_score": 0.8, "metadata": {"chunk_id": "c1", "url": url}}
+
+
+@pytest.mark.parametrize("source", ["/work/main/examples/a.md", "C:\\kb\\a.md", "uploads/a.md", "file:///srv/a.md"])
+def test_a_server_path_is_never_cited(source: str) -> None:
+    block = sources_block(Solution(citations=[Citation(title="Proxy errors", source=source)]), "en")
+    assert block == "Sources:\n- Proxy errors"
+
+
+def test_a_public_url_is_cited_and_an_faq_by_its_question() -> None:
+    citations = [
+        Citation(title="FAQ #3", source="faq/3", section="How do I use a bridge?", kind="faq"),
+        Citation(title="Proxy errors", source=ARTICLE_URL, section="Proxy errors > Fixes"),
+        Citation(title="Proxy errors", source=ARTICLE_URL, section="Proxy errors > Fixes"),
+    ]
+    assert sources_block(Solution(citations=citations), "en").splitlines() == [
+        "Sources:",
+        "- Frequently asked question: How do I use a bridge?",
+        f"- Proxy errors > Fixes: {ARTICLE_URL}",
+    ]
+
+
+def test_relative_links_resolve_against_the_document_url_or_keep_their_text() -> None:
+    text = "If it persists, please [get in touch](../../misc/bug-or-feedback/) with us."
+    with_url = answer_text(Solution(results=[passage(text, ARTICLE_URL)]), text)
+    assert (
+        with_url
+        == "If it persists, please get in touch (https://support.torproject.org/misc/bug-or-feedback/) with us."
+    )
+    without_url = answer_text(Solution(results=[passage(text, None)]), text)
+    assert without_url == "If it persists, please get in touch with us."
+    assert resolve_link("https://x.example/a", None) == "https://x.example/a"
+    assert resolve_link("javascript:alert(1)", ARTICLE_URL) is None
+
+
+def test_markdown_becomes_readable_plain_text_with_its_lists() -> None:
+    markdown = "## Fix it\n\n* **Disable** the _antivirus_\n* Use port `9150`\n1. Restart\n\n> Note <b>this</b>\n\n---"
+    assert to_plain_text(markdown) == "Fix it\n\n- Disable the antivirus\n- Use port 9150\n1. Restart\n\nNote this"
+    assert to_plain_text("snake_case_name and 2*3*4 stay") == "snake_case_name and 2*3*4 stay"
+
+
+def test_a_long_answer_is_cut_at_a_sentence_end() -> None:
+    text = "First sentence here. " * 10 + "x" * 50
+    cut = shorten(text, 120)
+    assert len(cut) <= 122 and cut.endswith("here. …")
+
+
+def test_the_same_answer_has_the_same_digest_whatever_its_spacing() -> None:
+    assert answer_digest("Restart  the browser.\n") == answer_digest("restart the browser.")
+    assert answer_digest("Restart the browser.") != answer_digest("Reinstall the browser.")
+
+
+def test_the_escalation_notice_says_plainly_when_the_kb_has_no_answer() -> None:
+    unsure = Evaluation(confidence=0.3, escalate=True, sensitive=False, negative_sentiment=False)
+    empty = Solution()
+    assert "could not find an answer" in (escalation_opening({"solution": empty, "evaluation": unsure}, "en") or "")
+    retry = {"solution": empty, "evaluation": unsure, "attempt": 2}
+    assert "nothing new" in (escalation_opening(retry, "en") or "")  # type: ignore[arg-type]
+    angry = Evaluation(confidence=0.3, escalate=True, sensitive=False, negative_sentiment=True)
+    assert escalation_opening({"solution": empty, "evaluation": angry}, "en") is None
