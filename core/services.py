@@ -15,6 +15,7 @@ from core.clickhouse import ClickHouse, open_clickhouse
 from core.database import Database
 from core.embeddings import Embedder, PostgresEmbeddingCache
 from core.qdrant import open_qdrant
+from core.qdrant_edge import QdrantEdge, open_qdrant_edge
 from core.settings import Settings
 
 
@@ -36,8 +37,13 @@ class Services:
 
     @cached_property
     def qdrant(self) -> QdrantClient:
-        """The Qdrant client (local mode or server)."""
+        """The client of the Qdrant server at DOXA_QDRANT_URL."""
         return open_qdrant(self.settings)
+
+    @cached_property
+    def qdrant_edge(self) -> QdrantEdge:
+        """Qdrant's engine in process under DOXA_HOME/qdrant_edge (used when DOXA_QDRANT_URL is unset)."""
+        return open_qdrant_edge(self.settings)
 
     @cached_property
     def clickhouse(self) -> ClickHouse:

@@ -1,4 +1,7 @@
-"""Open the configured vector store (DOXA_VECTOR_BACKEND) for the configured embedding model."""
+"""Open the configured vector store (DOXA_VECTOR_BACKEND) for the configured embedding model.
+
+Qdrant is the embedded engine (qdrant-edge) unless DOXA_QDRANT_URL names a server.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from core.services import Services
 from kb.vector_store.base import VectorStore
 from kb.vector_store.pgvector import PgVectorStore, drop_collection
 from kb.vector_store.qdrant import QdrantVectorStore
+from kb.vector_store.qdrant_edge import EdgeVectorStore
 
 
 def open_vector_store(services: Services, collection: str | None = None) -> VectorStore:
@@ -17,6 +21,8 @@ def open_vector_store(services: Services, collection: str | None = None) -> Vect
     name = collection or settings.kb_collection
     if settings.vector_backend == "pgvector":
         return PgVectorStore(services.db, name, settings.embedding_model, settings.embedding_dim)
+    if not settings.qdrant_url:
+        return EdgeVectorStore(services.qdrant_edge, name, settings.embedding_model, settings.embedding_dim)
     return QdrantVectorStore(services.qdrant, name, settings.embedding_model, settings.embedding_dim)
 
 
@@ -26,5 +32,7 @@ def discard_vector_store(services: Services, collection: str | None = None) -> N
     name = collection or settings.kb_collection
     if settings.vector_backend == "pgvector":
         drop_collection(services.db, name)
+    elif not settings.qdrant_url:
+        services.qdrant_edge.drop(name)
     elif services.qdrant.collection_exists(name):
         services.qdrant.delete_collection(name)

@@ -1,4 +1,8 @@
-"""Qdrant vector store: local mode on disk or a server, one collection per embedding model.
+"""Qdrant vector store on a Qdrant server (or qdrant-client's local mode), one collection per model.
+
+Without DOXA_QDRANT_URL the factory opens `kb.vector_store.qdrant_edge` (Qdrant's engine in process)
+instead; this client-side store keeps working against local mode, which the tests use as a stand-in
+for a server's API.
 
 The model name and dimension are kept in the collection's metadata, so opening the collection with
 another model raises `EmbeddingModelMismatch` instead of mixing vectors of two models.

@@ -1,4 +1,5 @@
-"""Both vector store back ends against real engines: Qdrant's local mode and pgvector on the test DB."""
+"""The vector store back ends against real engines: Qdrant's engine in process (qdrant-edge), pgvector on
+the test DB, and the server-side Qdrant store against qdrant-client's local mode (a stand-in for a server)."""
 
 from __future__ import annotations
 
@@ -12,20 +13,30 @@ from qdrant_client import QdrantClient
 
 from core.database import Database
 from core.errors import ConfigurationError, EmbeddingModelMismatch
+from core.qdrant_edge import QdrantEdge, QdrantEdgeError
 from core.services import Services
 from kb.vector_store.base import SearchFilter, VectorPoint, VectorStore
 from kb.vector_store.factory import discard_vector_store, open_vector_store
 from kb.vector_store.pgvector import PgVectorStore
 from kb.vector_store.qdrant import QdrantVectorStore
+from kb.vector_store.qdrant_edge import EdgeVectorStore
 
 DIM = 8
 MODEL = "test-model"
 StoreFactory = Callable[..., VectorStore]
 
 
-@pytest.fixture(params=["qdrant", "pgvector"])
+@pytest.fixture(params=["qdrant-edge", "qdrant-client", "pgvector"])
 def open_store(request: pytest.FixtureRequest, tmp_path: Path, db: Database) -> StoreFactory:
     """Opens a store on the parametrised back end; the same name reopens the same collection."""
+    if request.param == "qdrant-edge":
+        engine = QdrantEdge(tmp_path / "qdrant_edge")
+        request.addfinalizer(engine.close)
+
+        def open_edge(collection: str = "kb_test", model: str = MODEL, dimension: int = DIM) -> VectorStore:
+            return EdgeVectorStore(engine, collection, model, dimension)
+
+        return open_edge
     if request.param == "pgvector":
 
         def open_pg(collection: str = "kb_test", model: str = MODEL, dimension: int = DIM) -> VectorStore:
@@ -181,12 +192,51 @@ def test_pgvector_search_uses_the_hnsw_index(db: Database) -> None:
     assert any("kbvec_kb_plan_hnsw" in row["QUERY PLAN"] for row in plan)
 
 
+def test_edge_store_searches_its_hnsw_graph_once_built(tmp_path: Path) -> None:
+    engine = QdrantEdge(tmp_path / "edge")
+    store = EdgeVectorStore(engine, "kb_hnsw", MODEL, DIM, index_after=200, indexing_threshold_kb=1)
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((400, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    points = [point(v, category="even" if i % 2 == 0 else "odd") for i, v in enumerate(vectors)]
+    store.upsert(points[:150])
+    assert store.health_check()["indexed_vector_count"] == 0  # under index_after: plain segments only
+    store.upsert(points[150:])
+
+    health = store.health_check()
+    query = vectors[7]
+    hits = store.search(query, top_k=5, filters=SearchFilter(category="odd"))
+    odd = [(float(v @ query), p.id) for v, p in zip(vectors, points, strict=True) if p.payload["category"] == "odd"]
+    engine.close()
+
+    assert (health["vector_count"], health["indexed_vector_count"]) == (400, 400)
+    assert [h.id for h in hits] == [pid for _, pid in sorted(odd, reverse=True)[:5]]
+
+
+def test_edge_collections_survive_a_restart_and_refuse_a_second_opener(tmp_path: Path) -> None:
+    engine = QdrantEdge(tmp_path / "edge")
+    kept = point(unit(2))
+    EdgeVectorStore(engine, "kb_keep", MODEL, DIM).upsert([kept, point(unit(4))])
+
+    with pytest.raises(QdrantEdgeError, match="one process"):
+        EdgeVectorStore(QdrantEdge(tmp_path / "edge"), "kb_keep", MODEL, DIM).count()
+    engine.close()
+    reopened = EdgeVectorStore(QdrantEdge(tmp_path / "edge"), "kb_keep", MODEL, DIM)
+
+    assert reopened.count() == 2
+    assert reopened.search(unit(2), top_k=1)[0].id == kept.id
+    with pytest.raises(ConfigurationError):
+        EdgeVectorStore(engine, "../escape", MODEL, DIM)
+
+
 @pytest.mark.parametrize("backend", ["qdrant", "pgvector"])
 def test_factory_opens_the_configured_backend(services: Services, backend: str) -> None:
     services.settings = services.settings.model_copy(update={"vector_backend": backend})
     store = open_vector_store(services)
 
     assert store.health_check()["backend"] == backend
+    if backend == "qdrant":  # no DOXA_QDRANT_URL: Qdrant's engine in process, not a client-side scan
+        assert isinstance(store, EdgeVectorStore) and store.health_check()["location"] == "embedded"
     assert (store.collection, store.dimension) == ("doxa_kb", 384)
 
     discard_vector_store(services)
