@@ -20,6 +20,7 @@ from api.problems import install_problem_handlers
 from api.routes import auth_login, console, faq, health, knowledge_base, metrics, ticket_events, tickets
 from api.routes.metrics import database_registry
 from api.ticket_runner import RunnerBusyError, TicketRunner
+from core.database import release_embedded_server
 from core.errors import ConflictError
 from core.logging import request_id
 from core.services import Services
@@ -48,6 +49,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or Services.open(settings)
+        # The serving process restarts an embedded PostgreSQL that dies under it (core/embedded_postgres.py).
+        app.state.services.db.supervise(settings.embedded_pg_watch_s)
         # Load the model before serving, so the first request does not pay for it.
         await asyncio.to_thread(app.state.services.embedder.warm_up)
         app.state.authenticator = Authenticator.from_settings(settings, app.state.services.db, jwks_fetcher)
@@ -77,6 +80,8 @@ def create_app(
             await asyncio.to_thread(app.state.ticket_runner.shutdown)
             if owned:
                 app.state.services.close()
+                if app.state.services.db.embedded is not None:
+                    release_embedded_server(settings)
 
     app = FastAPI(
         title="Doxa",

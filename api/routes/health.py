@@ -5,18 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
+from core.database import EmbeddedServerDown
+from core.embedded_postgres import PostgresSupervisor
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up."""
-    return {"status": "ok"}
+@router.get("/healthz", responses={503: {"description": "the embedded PostgreSQL died and is being restarted"}})
+def healthz(request: Request) -> JSONResponse:
+    """The process is up, and the embedded PostgreSQL it supervises runs (read now, no connection attempted)."""
+    supervisor = _postgres_supervisor(request)
+    if supervisor is not None and supervisor.state() == "down":
+        return JSONResponse({"status": "degraded", "postgres": "embedded server down, restarting"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def _postgres_supervisor(request: Request) -> PostgresSupervisor | None:
+    services = getattr(request.app.state, "services", None)
+    return None if services is None else services.db.supervisor
 
 
 @router.get("/readyz", responses={503: {"description": "a dependency is not ready"}})
@@ -25,10 +35,15 @@ def readyz(services: ServicesDep) -> JSONResponse:
     from kb.vector_store.factory import open_vector_store
 
     checks: dict[str, Any] = {}
+    supervisor = services.db.supervisor
     try:
+        if supervisor is not None and supervisor.state() == "down":
+            raise EmbeddedServerDown("embedded server down, restarting")
         with services.db.connection() as conn:
             conn.execute("SELECT 1")
         checks["postgres"] = "ok"
+    except EmbeddedServerDown as exc:
+        checks["postgres"] = f"error: {exc}"
     except psycopg.Error as exc:
         checks["postgres"] = f"error: {exc.__class__.__name__}"
     try:
