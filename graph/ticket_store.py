@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 from core.database import Database
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from state.records import EscalationRecord
+from text.pii import redact_texts
 
 EscalationDimension = Literal["category", "team", "reason"]
 # Aliases, because inside TicketStore `list` names its method, not the builtin.
@@ -134,11 +135,19 @@ class TicketStore:
         suggested_title: str | None = None,
         suggested_outline: Sequence[str] = (),
     ) -> None:
-        """Note that the KB did not satisfy one attempt of a ticket (idempotent per attempt and outcome)."""
+        """Note that the KB did not satisfy one attempt of a ticket (idempotent per attempt and outcome).
+
+        The texts are read later by people (`doxa improve report`) and by the FAQ miner, so they are stored
+        redacted, with the kinds of personal data found instead of the values.
+        """
+        (reformulation, title, *outline), kinds = redact_texts(
+            [reformulation, suggested_title or "", *suggested_outline]
+        )
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO kb_gap (ticket_id, attempt, category, reformulation, max_similarity, outcome,"
-                " suggested_title, suggested_outline) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                " suggested_title, suggested_outline, pii_kinds)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (
                     ticket_id,
                     attempt,
@@ -146,8 +155,9 @@ class TicketStore:
                     reformulation,
                     max_similarity,
                     outcome,
-                    suggested_title,
-                    list(suggested_outline),
+                    title if suggested_title is not None else None,
+                    outline,
+                    [str(kind) for kind in kinds],
                 ),
             )
 
@@ -179,15 +189,23 @@ class TicketStore:
         return [(row["name"], int(row["count"])) for row in rows]
 
     def gaps_since(self, since: datetime | None = None) -> Rows:
-        """Knowledge gaps recorded since `since`, oldest first."""
+        """Knowledge gaps recorded since `since`, oldest first.
+
+        Rows written before gaps were redacted on the way in (migration 0018) are redacted on the way out.
+        """
         with self.db.connection() as conn:
-            return conn.execute(
+            rows = conn.execute(
                 "SELECT id, ticket_id, attempt, category, reformulation, max_similarity, outcome,"
-                " suggested_title, suggested_outline, created_at"
+                " suggested_title, suggested_outline, pii_kinds, created_at"
                 " FROM kb_gap WHERE (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)"
                 " ORDER BY created_at, id",
                 {"since": since},
             ).fetchall()
+        for row in rows:
+            texts = [row["reformulation"], row["suggested_title"] or "", *row["suggested_outline"]]
+            (row["reformulation"], title, *row["suggested_outline"]), _ = redact_texts(texts)
+            row["suggested_title"] = title if row["suggested_title"] is not None else None
+        return rows
 
     def resolve_escalation(self, escalation_id: str, resolution: str, resolved_by: str | None) -> dict[str, Any]:
         """Close a hand-off with the human's resolution; returns the updated record.

@@ -16,6 +16,7 @@ from nodes.send_email import queue_email, thread_id
 from state.agents import Email, Escalation, HandoffNote
 from state.records import EscalationRecord, OutboxMessage
 from state.ticket import TicketState
+from text.pii import redact_json
 
 _ESCALATION_NAMESPACE = uuid.UUID("5b0f3c1e-4f7a-4f51-9a43-0d1c6e2b7a10")
 
@@ -85,10 +86,12 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
     # Written before any side effect, so a retried LLM fault repeats nothing.
     note, fallback = write_handoff(state, runtime, reason, team, category, level)
     skills = list(note.suggested_skills)
-    context = escalation_context(state) | {
-        "handoff_summary": note.summary,
-        "suggested_team": note.suggested_team,
-    }
+    # The record and the team's e-mail are read later by people who are not the customer: they hold the
+    # ticket redacted, with the kinds found ("sensitive data" escalations exist because of those values).
+    context, pii_kinds = redact_json(
+        escalation_context(state) | {"handoff_summary": note.summary, "suggested_team": note.suggested_team}
+    )
+    context["pii_redacted"] = [str(kind) for kind in pii_kinds]
     record = EscalationRecord(
         id=f"ESC-{uuid.uuid5(_ESCALATION_NAMESPACE, ticket_id).hex[:12]}",
         ticket_id=ticket_id,
@@ -106,7 +109,7 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
             idempotency_key=f"{ticket_id}:escalation:team",
             ticket_id=ticket_id,
             recipient=f"team:{team}",
-            subject=f"[{level or 'unscored'}] Escalated ticket {ticket_id}: {ticket.subject}",
+            subject=f"[{level or 'unscored'}] Escalated ticket {ticket_id}: {context['ticket']['subject']}",
             body=email_text.TEAM_NOTIFICATION.format(
                 ticket_id=ticket_id,
                 team=team,
@@ -115,9 +118,9 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
                 category=category,
                 attempt=state.get("attempt", 1),
                 skills=", ".join(skills) or "-",
-                summary=note.summary,
-                subject=ticket.subject,
-                body=ticket.body,
+                summary=context["handoff_summary"],
+                subject=context["ticket"]["subject"],
+                body=context["ticket"]["body"],
             ),
             template="team_notification",
         )
@@ -144,7 +147,7 @@ def escalate(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, A
         escalation_id=escalation_id,
         team=team,
         reason=reason,
-        summary=note.summary,
+        summary=context["handoff_summary"],
         suggested_skills=skills,
         notification_sent=notified,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import phonenumbers
 
@@ -128,6 +129,34 @@ def redact_pii(text: str, *, default_region: str = "FR") -> RedactionResult:
     pieces.append(text[cursor:])
     kinds = tuple(sorted({finding.kind for finding in findings}))
     return RedactionResult(text="".join(pieces), kinds=kinds, count=len(findings))
+
+
+def redact_texts(texts: Iterable[str], *, default_region: str = "FR") -> tuple[list[str], tuple[PiiKind, ...]]:
+    """Each text redacted, and the kinds found across all of them: what a row stored for later reading keeps."""
+    results = [redact_pii(text, default_region=default_region) for text in texts]
+    kinds = tuple(sorted({kind for result in results for kind in result.kinds}))
+    return [result.text for result in results], kinds
+
+
+def redact_json(value: Any, *, default_region: str = "FR") -> tuple[Any, tuple[PiiKind, ...]]:
+    """A JSON-like value (dicts, lists, strings) with every string redacted, and the kinds found.
+
+    For records shown to people later (an escalation's context): the structure stays, the values go.
+    """
+    found: set[PiiKind] = set()
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            result = redact_pii(item, default_region=default_region)
+            found.update(result.kinds)
+            return result.text
+        if isinstance(item, dict):
+            return {key: walk(child) for key, child in item.items()}
+        if isinstance(item, list | tuple):
+            return [walk(child) for child in item]
+        return item
+
+    return walk(value), tuple(sorted(found))
 
 
 def contains_pii(text: str, *, default_region: str = "FR") -> bool:

@@ -8,7 +8,13 @@ so ordinary words stay. Cues are French and English:
 - introductions: "My name is John Smith", "Je m'appelle Jean Dupont";
 - sign-offs: "Regards,\nJohn Smith", "Cordialement,\nJean DUPONT", "Thanks, Anna", "-- \nAnna" — the
   name must end its line;
-- mail headers and form fields: "From: John Smith <john@acme.com>", "De : Jean Dupont", "Nom : Martin".
+- mail headers and form fields: "From: John Smith <john@acme.com>", "De : Jean Dupont", "Nom : Martin";
+- anywhere in a sentence, a given name from `text.pii_first_names` followed by a capitalised surname
+  ("Jeanne Dupont confirmed", "Jane Doe's mailbox"), a title and a name ("Mme Sophie Laurent"), or a
+  given name alone after a word that introduces a person ("called Jeanne", "avec Paul").
+
+spaCy's French NER (fr_core_news_sm) and Presidio were measured against these rules on
+tests/data/pii_corpus.jsonl before they were written; RELIABILITY.md has the figures and the choice.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from text.pii_first_names import FIRST_NAMES
 from text.pii_patterns import Span
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
@@ -44,7 +51,7 @@ _SIGN_OFF_CUES = (
 _CLAUSE_START = r"(?:^|(?<=[.!?]))[ \t]*"
 
 GREETING_NAME_RE = re.compile(
-    rf"{_CLAUSE_START}(?i:{_GREETING_CUES})[ \t]+(?:{_TITLE}[ \t]+)?{_NAME}(?=[ \t]*(?:[,!:;\n]|$))",
+    rf"{_CLAUSE_START}(?i:{_GREETING_CUES})[ \t]*,?[ \t]+(?:{_TITLE}[ \t]+)?{_NAME}(?=[ \t]*(?:[,!:;\n]|$))",
     re.MULTILINE,
 )
 INTRODUCTION_NAME_RE = re.compile(rf"(?<![\w'’])(?i:{_INTRODUCTION_CUES})[ \t]+(?:{_TITLE}[ \t]+)?{_NAME}\b")
@@ -64,6 +71,21 @@ HEADER_FIELD_NAME_RE = re.compile(
     re.MULTILINE,
 )
 
+# A title names the person who follows it anywhere: "Mme Sophie Laurent", "Mr. Thomas Bernard". The
+# one-letter "M." and "Me" (also English "me") count only after the cues above.
+TITLE_NAME_RE = re.compile(rf"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Mme|Mlle|Monsieur|Madame|Mademoiselle)\.?[ \t]+{_NAME}")
+# Runs of capitalised words, searched for a given name followed by a surname.
+CAPITALISED_RUN_RE = re.compile(
+    rf"(?<![\w'’@./-]){_NAME_WORD}(?:[ \t]+(?:(?:de|du|van|von|da|di|le|la)[ \t]+)?{_NAME_WORD})*"
+)
+_WORD_IN_RUN_RE = re.compile(rf"(?:(?:de|du|van|von|da|di|le|la)[ \t]+)?{_NAME_WORD}")
+# Words after which a lone given name is a person: "called Jeanne", "spoke with Paul", "merci à Léa".
+_PERSON_CUES = (
+    r"called|named|with|by|from|for|behalf of|asked|thanks to|spoke to|talked to|"
+    r"appelée?|nommée?|avec|par|pour|de la part de|merci à|à"
+)
+CUED_GIVEN_NAME_RE = re.compile(rf"(?<![\w'’])(?i:{_PERSON_CUES})[ \t]+(?P<name>{_NAME_WORD})(?![\w'’-])")
+
 # Capitalised words that follow the cues without being anyone's name.
 _NOT_A_NAME_WORDS = """
     all everyone everybody team teams there guys folks friends colleagues sir madam madame monsieur
@@ -80,11 +102,40 @@ NOT_A_NAME = frozenset(_NOT_A_NAME_WORDS.split())
 
 def find_person_names(text: str) -> Iterator[Span]:
     """Spans of names after greeting, introduction, sign-off and header cues."""
-    for pattern in (GREETING_NAME_RE, INTRODUCTION_NAME_RE, SIGN_OFF_NAME_RE, HEADER_FIELD_NAME_RE):
+    for pattern in (GREETING_NAME_RE, INTRODUCTION_NAME_RE, SIGN_OFF_NAME_RE, HEADER_FIELD_NAME_RE, TITLE_NAME_RE):
         for match in pattern.finditer(text):
             span = _name_span(match)
             if span is not None:
                 yield span
+    for match in CUED_GIVEN_NAME_RE.finditer(text):
+        if is_given_name(match.group("name")):
+            yield match.span("name")
+    for run in CAPITALISED_RUN_RE.finditer(text):
+        yield from _given_and_surname_spans(run)
+
+
+def is_given_name(word: str) -> bool:
+    """Whether a word ("Jeanne", "Jean-Pierre", "ÉMILIE") is a common given name, each hyphenated part counted."""
+    return all(part in FIRST_NAMES for part in word.lower().split("-"))
+
+
+def _given_and_surname_spans(run: re.Match[str]) -> Iterator[Span]:
+    """Spans in a capitalised run where a given name is followed by one or two surname words."""
+    words = [(run.start() + w.start(), run.start() + w.end(), w.group()) for w in _WORD_IN_RUN_RE.finditer(run.group())]
+    index = 0
+    while index < len(words) - 1:
+        start, _, word = words[index]
+        start += len(word) - len(word.split()[-1])  # "de Pierre Durand": the particle is not the name
+        surnames = 0
+        for _, _, following in words[index + 1 : index + 3]:
+            if following.split()[-1].lower() in NOT_A_NAME:
+                break
+            surnames += 1
+        if is_given_name(word.split()[-1]) and surnames:
+            yield start, words[index + surnames][1]
+            index += surnames + 1
+        else:
+            index += 1
 
 
 def _name_span(match: re.Match[str]) -> Span | None:

@@ -23,6 +23,22 @@ EMAIL_RE = re.compile(
     r"(?:\.|\s*[\[(]\s*(?:dot|point)\s*[\])]\s*)[A-Za-z]{2,}\b",
     re.IGNORECASE,
 )
+# "jane.doe at orange dot fr", "j.smith AT gmail DOT com", "marie arobase free point fr": the words
+# alone, without brackets. Prose has "look at the dashboard dot matrix", so the word form counts only
+# with a top-level domain people mail from and either a local part shaped like an address (a dot,
+# digit, underscore or plus in it) or a mail provider's domain.
+_MAIL_TLDS = r"com|fr|org|net|io|eu|de|be|ch|uk|co|info|biz|me|ca|es|it|nl|lu|pt|pl|us|ai|dev|app"
+WORDED_EMAIL_RE = re.compile(
+    r"(?<![\w.%+-])(?P<local>[\w.%+-]+)\s+(?:at|arobase|chez)\s+"
+    r"(?P<domain>[\w-]+(?:\s+(?:dot|point)\s+[\w-]+)*)\s+(?:dot|point)\s+"
+    rf"(?:{_MAIL_TLDS})\b",
+    re.IGNORECASE,
+)
+_MAIL_PROVIDERS = frozenset({
+    "gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "msn", "icloud", "me", "aol", "gmx",
+    "protonmail", "proton", "orange", "wanadoo", "free", "sfr", "laposte", "neuf", "bbox", "numericable",
+    "club-internet", "aliceadsl", "mail", "yandex", "zoho",
+})  # fmt: skip
 # The password of "https://user:password@host" looks like an e-mail's local part; the URL rule owns it.
 _URL_USERINFO_BEFORE_RE = re.compile(r"://[^\s/@]*:$")
 
@@ -41,12 +57,17 @@ def find_emails(text: str) -> Iterator[Span]:
             continue
         if not _URL_USERINFO_BEFORE_RE.search(text[max(0, match.start() - 200) : match.start()]):
             yield match.span()
+    for match in WORDED_EMAIL_RE.finditer(text):
+        local, domain = match.group("local"), match.group("domain").split()[0].lower()
+        if any(char in local for char in "._+") or any(char.isdigit() for char in local) or domain in _MAIL_PROVIDERS:
+            yield match.span()
 
 
 # --- Payment cards -------------------------------------------------------------------------------
-# Runs of digit groups separated by single spaces or dashes, at least 13 digits, not glued to letters.
-# A run may hold a card among other numbers: "ref 12 4111 1111 1111 1111 12/25 123".
-CARD_CANDIDATE_RE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,}(?![\w-])")
+# Runs of digit groups separated by one space, dash, dot or slash (people type all four, and mix them),
+# at least 13 digits, not glued to letters. A run may hold a card among other numbers:
+# "ref 12 4111 1111 1111 1111 12/25 123". Prefix, length and Luhn decide, not the separator.
+CARD_CANDIDATE_RE = re.compile(r"(?<![\w-])\d(?:[ ./-]?\d){12,}(?![\w-])")
 _DIGIT_GROUP_RE = re.compile(r"\d+")
 
 

@@ -414,3 +414,12 @@ def test_empty_text_has_nothing() -> None:
 
 def test_docstring_example_holds() -> None:
     assert doctest.testmod(text_pii).failed == 0
+
+
+def test_redact_json_redacts_every_string_and_keeps_the_structure() -> None:
+    from text.pii import redact_json
+
+    value = {"ticket": {"body": "card 4111.1111.1111.1111"}, "attempt": 2, "path": ["a", "mail jo@acme.io"]}
+    redacted, kinds = redact_json(value)
+    assert redacted == {"ticket": {"body": "card [CARD]"}, "attempt": 2, "path": ["a", "mail [EMAIL]"]}
+    assert kinds == (PiiKind.CARD_NUMBER, PiiKind.EMAIL)
