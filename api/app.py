@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api.auth.dependencies import Authenticator, check_auth_settings
@@ -17,12 +16,12 @@ from api.deps import KbRetrieverSlot
 from api.event_broker import EventBroker
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
+from api.request_context import RequestContext
 from api.routes import auth_login, console, faq, health, knowledge_base, metrics, ticket_events, tickets
 from api.routes.metrics import database_registry
 from api.ticket_runner import RunnerBusyError, TicketRunner
 from core.database import release_embedded_server
 from core.errors import ConflictError
-from core.logging import request_id
 from core.services import Services
 from core.settings import Settings, get_settings
 from faq_mining.service import mining_job
@@ -99,16 +98,8 @@ def create_app(
         limits_by_path={"/kb/documents": settings.max_file_bytes + 65_536, "/process": settings.api_max_process_bytes},
     )
 
-    @app.middleware("http")
-    async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = request_id.set(rid)
-        try:
-            response = await call_next(request)
-        finally:
-            request_id.reset(token)
-        response.headers["x-request-id"] = rid
-        return response
+    # Outermost of Doxa's middlewares: a 413 from the size limit carries the request id too.
+    app.add_middleware(RequestContext)
 
     app.include_router(health.router)
     app.include_router(knowledge_base.router)

@@ -126,6 +126,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
         )
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette's last resort answers a bare text/plain 500; this one keeps the problem shape and the
+        # request id (set on request.state by api/request_context.py) so the log line can be found.
+        rid = getattr(request.state, "request_id", None)
+        log.error("unexpected error: %s", exc.__class__.__name__, exc_info=exc, extra={"request_id": rid})
+        return problem(500, f"internal error; quote request id {rid}", headers={"x-request-id": rid} if rid else None)
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [

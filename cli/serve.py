@@ -21,4 +21,13 @@ def serve(
     refuse_unsafe_auth(get_settings())
     # Keep idle connections longer than the load balancer does (nginx keeps upstream ones 60 s): when both
     # sides time out together, a request can leave on a connection the server is closing.
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_config=None, timeout_keep_alive=75)
+    # Access lines come from api/request_context.py (request id, redacted query), not from uvicorn.
+    uvicorn.run(
+        "api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        timeout_keep_alive=75,
+        access_log=False,
+    )
