@@ -5,13 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from core.clickhouse import ClickHouse, open_clickhouse
 from core.database import Database
 from core.embeddings import Embedder, PostgresEmbeddingCache
+from core.graph_runtime.checkpoints import postgres_saver
 from core.services import Services
 from core.settings import Settings
 
@@ -88,3 +93,21 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip("../shared/data is not beside this checkout")
     return SHARED_DATA
+
+
+@pytest.fixture
+def checkpoint_serde() -> JsonPlusSerializer:
+    """The serializer of the `checkpointer` fixture; a graph's tests override it with their graph's allow-list."""
+    return JsonPlusSerializer()
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def checkpointer(request: pytest.FixtureRequest, checkpoint_serde: JsonPlusSerializer) -> BaseCheckpointSaver[Any]:
+    """A saver per backend, as LangGraph's own tests parametrise theirs: LangGraph's in-memory saver, or the
+    product's Postgres saver on a fresh database. The unit tier pins the memory one (`pytestmark`); the Postgres
+    one needs the `db` fixture, so it is only started for the tests that ask for it.
+    """
+    if request.param == "memory":
+        return InMemorySaver(serde=checkpoint_serde)
+    db: Database = request.getfixturevalue("db")
+    return postgres_saver(db.autocommit_pool(), checkpoint_serde, skip_wal_flush=True)
