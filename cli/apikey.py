@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -36,8 +37,8 @@ def _as_json(record: ApiKeyRecord) -> dict[str, object]:
 
 @app.command("create")
 def create(
-    name: str = typer.Argument(..., help="Who uses the key, e.g. zendesk-bridge."),
-    role: list[str] = typer.Option(..., "--role", help=ROLE_HELP),
+    name: Annotated[str, typer.Argument(help="Who uses the key, e.g. zendesk-bridge.")],
+    role: Annotated[list[str], typer.Option("--role", help=ROLE_HELP)],
 ) -> None:
     """Create a key and print it once: store it now, Doxa keeps only its hash."""
     with Services.open(get_settings()) as services:
@@ -48,8 +49,8 @@ def create(
 
 @app.command("list")
 def list_keys(
-    include_revoked: bool = typer.Option(False, "--all", help="Include revoked keys."),
-    json_output: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List keys (their names, prefixes and roles; never the keys)."""
     with Services.open(get_settings()) as services:
@@ -71,7 +72,7 @@ def list_keys(
 
 
 @app.command("revoke")
-def revoke(name: str = typer.Argument(..., help="The key's name.")) -> None:
+def revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
     """Revoke a key: requests with it get 401 from now on."""
     with Services.open(get_settings()) as services:
         record = _store(services).revoke(name)

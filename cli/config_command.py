@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 from pydantic import SecretStr
@@ -18,7 +19,7 @@ def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def show_config(json_output: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+def show_config(json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
     """Show the effective configuration (secrets masked) and the variable that sets each value."""
     settings = get_settings()
     rows = []

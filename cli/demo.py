@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,11 +29,13 @@ console = Console()
 
 
 def demo(
-    docs: Path = typer.Option(DEFAULT_DOCS, help="Help-centre folder to ingest.", exists=True, file_okay=False),
-    tickets: Path = typer.Option(DEFAULT_TICKETS, help="Folder of sample tickets (*.json).", exists=True),
-    resolved: Path = typer.Option(
-        DEFAULT_RESOLVED, help="Resolved tickets (JSON Lines) to mine FAQs from.", exists=True, dir_okay=False
-    ),
+    docs: Annotated[
+        Path, typer.Option(help="Help-centre folder to ingest.", exists=True, file_okay=False)
+    ] = DEFAULT_DOCS,
+    tickets: Annotated[Path, typer.Option(help="Folder of sample tickets (*.json).", exists=True)] = DEFAULT_TICKETS,
+    resolved: Annotated[
+        Path, typer.Option(help="Resolved tickets (JSON Lines) to mine FAQs from.", exists=True, dir_okay=False)
+    ] = DEFAULT_RESOLVED,
 ) -> None:
     """Ingest the help centre, answer questions, run tickets through the agents, mine and approve FAQs."""
     from cli.demo_faq import answer_from_the_faq, mine_and_review

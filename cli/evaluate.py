@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cli.output import EXIT_USAGE, fail
 from core.errors import DoxaError
 from core.services import Services
 from core.settings import get_settings
@@ -19,11 +20,6 @@ FaqsOption = Annotated[Path, typer.Option("--faqs", help="JSON Lines of {id, que
 QueriesOption = Annotated[Path, typer.Option("--queries", help="JSON Lines of {query, gold_faq_ids}.")]
 
 
-def _fail(exc: DoxaError) -> typer.Exit:
-    typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
-
-
 @app.command("retrieval")
 def retrieval(
     faqs: FaqsOption,
@@ -33,7 +29,7 @@ def retrieval(
 ) -> None:
     """Index FAQs into a temporary collection, run the queries, print MRR@10, recall and latency."""
     if mode not in MODES:
-        raise _fail(DoxaError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}"))
+        fail(f"--mode must be one of {', '.join(MODES)}, not {mode!r}", EXIT_USAGE)
     try:
         faq_items = load_faqs(faqs)
         labelled = load_queries(queries)
@@ -45,7 +41,7 @@ def retrieval(
         ):
             report = evaluate_retrieval(services, faq_items, labelled, _mode(mode), progress=bar.update)
     except DoxaError as exc:
-        raise _fail(exc) from exc
+        fail(str(exc), EXIT_USAGE)
     if as_json:
         typer.echo(json.dumps(report.as_dict()))
         return
@@ -70,14 +66,14 @@ def confidence(
     try:
         values = [float(item) for item in thresholds.split(",") if item.strip()]
     except ValueError as exc:
-        raise _fail(DoxaError(f"--thresholds must be numbers separated by commas: {exc}")) from exc
+        fail(f"--thresholds must be numbers separated by commas: {exc}", EXIT_USAGE)
     try:
         faq_items = load_faqs(faqs)
         labelled = load_queries(queries)
         with Services.open(get_settings()) as services:
             points = evaluate_confidence(services, faq_items, labelled, values)
     except DoxaError as exc:
-        raise _fail(exc) from exc
+        fail(str(exc), EXIT_USAGE)
     if as_json:
         typer.echo(json.dumps([vars(point) for point in points]))
         return

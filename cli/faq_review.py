@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.output import EXIT_USAGE, fail
 from core.errors import DoxaError
 from core.services import Services
 from core.settings import get_settings
@@ -47,8 +48,7 @@ def _review() -> Iterator[tuple[Services, FaqReview]]:
         with _services() as services:
             yield services, FaqReview.from_services(services)
     except DoxaError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2) from exc
+        fail(str(exc), EXIT_USAGE)
 
 
 def _reviewer(given: str | None) -> str:

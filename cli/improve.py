@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from cli.output import EXIT_USAGE, fail
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.services import Services
 from core.settings import get_settings
@@ -24,7 +24,6 @@ app = typer.Typer(
     help="Continuous improvement: what escalates, what the KB lacks, and resolutions for FAQ mining.",
     no_args_is_help=True,
 )
-console = Console(stderr=True)
 
 
 class ReportFormat(StrEnum):
@@ -49,18 +48,13 @@ def _services() -> Iterator[Services]:
         yield services
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    raise typer.Exit(code)
-
-
 def _since(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
         return parse_since(text)
     except InvalidInputError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), EXIT_USAGE)
 
 
 @app.command("report")
@@ -92,7 +86,7 @@ def resolve(
         try:
             record = TicketStore(services.db).resolve_escalation(escalation_id, resolution, resolved_by)
         except (NotFoundError, ConflictError, InvalidInputError) as exc:
-            _fail(str(exc))
+            fail(str(exc))
         imported = export_escalation(services.db, TicketSource(services.clickhouse, database=database), escalation_id)
     summary = {
         "escalation_id": record["id"],

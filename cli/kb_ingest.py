@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.output import EXIT_FAILED, EXIT_USAGE, fail
 from core.errors import DoxaError
 from core.services import Services
 from core.settings import get_settings
@@ -22,38 +24,43 @@ from kb.ingest import IngestReport, KnowledgeBaseIngestor
 from kb.status import knowledge_base_status
 from kb.vector_store.factory import discard_vector_store
 
-PATHS_ARGUMENT = typer.Argument(
-    ..., metavar="PATH...", help="Files or directories to ingest (Markdown, plain text, PDF)."
-)
-PRUNE_OPTION = typer.Option(False, "--prune", help="Remove documents whose files are gone from the given directories.")
-CATEGORY_OPTION = typer.Option(
-    None,
-    "--category",
-    help="Category stored with every chunk of these files, for filtered search (omitted: kept as it was).",
-)
-REBUILD_OPTION = typer.Option(
-    False,
-    "--rebuild",
-    help="First drop the vector collection and re-embed every stored chunk (after changing the model).",
-)
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of tables.")
+PathsArgument = Annotated[
+    list[Path], typer.Argument(metavar="PATH...", help="Files or directories to ingest (Markdown, plain text, PDF).")
+]
+PruneOption = Annotated[
+    bool, typer.Option("--prune", help="Remove documents whose files are gone from the given directories.")
+]
+CategoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--category",
+        help="Category stored with every chunk of these files, for filtered search (omitted: kept as it was).",
+    ),
+]
+RebuildOption = Annotated[
+    bool,
+    typer.Option(
+        "--rebuild",
+        help="First drop the vector collection and re-embed every stored chunk (after changing the model).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
 _console = Console()
 _errors = Console(stderr=True)
 
 
 def ingest(
-    paths: list[Path] = PATHS_ARGUMENT,
-    prune: bool = PRUNE_OPTION,
-    category: str | None = CATEGORY_OPTION,
-    rebuild: bool = REBUILD_OPTION,
-    json_output: bool = JSON_OPTION,
+    paths: PathsArgument,
+    prune: PruneOption = False,
+    category: CategoryOption = None,
+    rebuild: RebuildOption = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Ingest files or directories into the knowledge base; unchanged files are not touched."""
     missing = [str(path) for path in paths if not path.expanduser().exists()]
     if missing:  # checked before the engines start, so a typo fails fast
-        _errors.print(f"[red]error:[/red] path not found: {', '.join(missing)}")
-        raise typer.Exit(2)
+        fail(f"path not found: {', '.join(missing)}", EXIT_USAGE)
     services = Services.open(get_settings())
     try:
         if rebuild:
@@ -61,8 +68,7 @@ def ingest(
         ingestor = KnowledgeBaseIngestor.from_services(services)
         report = _run_with_progress(ingestor, paths, prune, category, rebuild, show=not json_output)
     except DoxaError as exc:
-        _errors.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        fail(str(exc), EXIT_USAGE)
     finally:
         services.close()
     if json_output:
@@ -73,10 +79,10 @@ def ingest(
     if nothing_found or (report.failed and report.files_read == 0):
         if not json_output:
             _errors.print("[red]nothing was ingested[/red]" + (": no supported files found" if nothing_found else ""))
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
-def status(json_output: bool = JSON_OPTION) -> None:
+def status(json_output: JsonOption = False) -> None:
     """Show the knowledge base's documents, sections, chunks, revision and vector store health."""
     with Services.open(get_settings()) as services:
         summary = knowledge_base_status(services)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cli.output import EXIT_USAGE, fail
 from core.errors import DoxaError
 from core.services import Services
 from core.settings import get_settings
@@ -36,8 +37,7 @@ def search(
                 kb_confidence_threshold=settings.kb_confidence_threshold,
             )
     except DoxaError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2) from exc
+        fail(str(exc), EXIT_USAGE)
     if as_json:
         typer.echo(json.dumps(context, ensure_ascii=False, indent=2))
         return

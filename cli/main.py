@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -22,6 +23,7 @@ from cli import (
     tickets,
     user,
 )
+from cli.output import EXIT_USAGE, error
 from core.embedded_postgres import exit_cleanly_on_sigterm
 from core.errors import DoxaError
 from core.logging import configure_logging
@@ -51,7 +53,7 @@ app.command("config")(config_command.show_config)
 
 @app.callback()
 def main(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")] = False,
 ) -> None:
     """Doxa runs on embedded engines under DOXA_HOME unless DOXA_* variables point at servers."""
     settings = get_settings()
@@ -61,9 +63,9 @@ def main(
 
 
 def run() -> None:
-    """Entry point that turns Doxa's own errors into a message and exit code 2."""
+    """Entry point that turns Doxa's own errors a command left uncaught into a message and exit code 2."""
     try:
         app()
     except DoxaError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        sys.exit(2)
+        error(str(exc))
+        sys.exit(EXIT_USAGE)

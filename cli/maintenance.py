@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from cli.output import EXIT_FAILED, EXIT_USAGE, fail
 from core.database import Database, resolve_database_url
 from core.durations import format_duration, parse_duration
 from core.errors import ConflictError, DoxaError, InvalidInputError
@@ -27,13 +28,8 @@ _errors = Console(stderr=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a sentence.")]
 
 
-def _fail(message: str, code: int) -> None:
-    _errors.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
-    raise typer.Exit(code)
-
-
 def _exit_code(error: DoxaError) -> int:
-    return 2 if isinstance(error, InvalidInputError | ConflictError) else 1
+    return EXIT_USAGE if isinstance(error, InvalidInputError | ConflictError) else EXIT_FAILED
 
 
 @app.command("prune")
@@ -56,16 +52,14 @@ def prune(
     try:
         older_than = parse_duration(closed_older_than)
     except InvalidInputError as exc:
-        _fail(str(exc), 2)
-        return
+        fail(str(exc), EXIT_USAGE)
     try:
         with Database.open(get_settings()) as db:
             report = prune_checkpoints(
                 db, older_than, dry_run=dry_run, batch_size=batch_size, on_batch=None if json_output else _batch_done
             )
     except DoxaError as exc:
-        _fail(str(exc), _exit_code(exc))
-        return
+        fail(str(exc), _exit_code(exc))
     if json_output:
         typer.echo(json.dumps(report.as_dict()))
         return
@@ -110,8 +104,7 @@ def dump(
                 on_progress=lambda line: status.update(escape(line[:100])),
             )
     except DoxaError as exc:
-        _fail(str(exc), _exit_code(exc))
-        return
+        fail(str(exc), _exit_code(exc))
     _print_backup(report, "dumped", json_output)
 
 
@@ -135,8 +128,7 @@ def restore(
                 on_progress=lambda line: status.update(escape(line[:100])),
             )
     except DoxaError as exc:
-        _fail(str(exc), _exit_code(exc))
-        return
+        fail(str(exc), _exit_code(exc))
     _print_backup(report, "restored", json_output)
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli.output import EXIT_FAILED, EXIT_USAGE, fail
 from core.database import Database
 from core.errors import DoxaError
 from core.settings import get_settings
@@ -24,7 +25,6 @@ from graph.outbox import Outbox
 from ops.mail_delivery import SmtpSender, deliver_pending
 
 app = typer.Typer(help="The e-mail outbox: queued messages and their SMTP delivery.", no_args_is_help=True)
-_errors = Console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -36,11 +36,6 @@ class Status(StrEnum):
     sent = "sent"
     failed = "failed"
     held = "held"
-
-
-def _fail(message: str, code: int = 2) -> None:
-    _errors.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
-    raise typer.Exit(code)
 
 
 @app.command("list")
@@ -84,13 +79,11 @@ def deliver(
     """Send pending messages through DOXA_SMTP_URL; failures are retried on later runs, up to 5 attempts."""
     settings = get_settings()
     if not settings.smtp_url:
-        _fail("DOXA_SMTP_URL is not set; messages stay in the outbox until it is")
-        return
+        fail("DOXA_SMTP_URL is not set; messages stay in the outbox until it is", EXIT_USAGE)
     try:
         sender = SmtpSender(settings.smtp_url, from_address=settings.mail_from)
     except DoxaError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc), EXIT_USAGE)
     with Database.open(settings) as db, sender:
         report = deliver_pending(db, sender, batch=batch, team_addresses=settings.escalation_team_addresses)
     if json_output:
@@ -98,7 +91,7 @@ def deliver(
     else:
         typer.echo(f"sent {report.sent}, failed {report.failed}, held {report.skipped}")
     if report.failed and not report.sent:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from core.settings import get_settings
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8000, help="TCP port."),
-    workers: int = typer.Option(1, min=1, help="Uvicorn worker processes (embedded mode: keep 1)."),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Uvicorn worker processes (embedded mode: keep 1).")] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs; auth settings in `doxa config`, keys with `doxa apikey`)."""
     import uvicorn

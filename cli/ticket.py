@@ -7,13 +7,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from cli.output import EXIT_USAGE, fail
 from core.errors import ConflictError, NotFoundError
 from core.services import Services
 from core.settings import get_settings
@@ -21,7 +22,6 @@ from graph.ticket_service import TicketOutcome, TicketService
 from state.ticket import CustomerFeedback, TicketInput, TicketStatus
 
 app = typer.Typer(help="Ticket threads: run a ticket through the agents, give feedback, inspect.", no_args_is_help=True)
-console = Console(stderr=True)
 
 STATUSES = get_args(TicketStatus)
 
@@ -65,74 +65,71 @@ def _print(outcome: TicketOutcome, json_output: bool) -> None:
         )
 
 
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}", markup=True)
-    raise typer.Exit(code)
-
-
 @app.command("run")
 def run(
-    file: str = typer.Argument(
-        "-", help="JSON file with {id?, subject, body, customer_email?, customer_name?}; - reads stdin."
-    ),
-    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    file: Annotated[
+        str, typer.Argument(help="JSON file with {id?, subject, body, customer_email?, customer_name?}; - reads stdin.")
+    ] = "-",
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run one ticket through the graph until it ends or waits for the customer's feedback."""
     try:
         raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         ticket = TicketInput.model_validate_json(raw)
     except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror}", 2)
+        fail(f"cannot read {file}: {exc.strerror}", EXIT_USAGE)
     except ValidationError as exc:
-        _fail(f"not a valid ticket: {exc.errors(include_url=False)}", 2)
+        fail(f"not a valid ticket: {exc.errors(include_url=False)}", EXIT_USAGE)
     with ticket_service() as service:
         try:
             outcome = service.run(ticket)
         except ConflictError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     _print(outcome, json_output)
 
 
 @app.command("feedback")
 def feedback(
-    thread_id: str = typer.Argument(..., help="The ticket's thread id."),
-    satisfied: bool = typer.Option(..., "--satisfied/--not-satisfied", help="Did the answer solve the problem?"),
-    comment: str | None = typer.Option(None, "--comment", help="What is still wrong (used to search again)."),
-    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    thread_id: Annotated[str, typer.Argument(help="The ticket's thread id.")],
+    satisfied: Annotated[bool, typer.Option("--satisfied/--not-satisfied", help="Did the answer solve the problem?")],
+    comment: Annotated[
+        str | None, typer.Option("--comment", help="What is still wrong (used to search again).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Resume a thread that waits for feedback: close it, retry with the comment, or escalate."""
     with ticket_service() as service:
         try:
             outcome = service.feedback(thread_id, CustomerFeedback(satisfied=satisfied, comment=comment))
         except (ConflictError, NotFoundError) as exc:
-            _fail(str(exc))
+            fail(str(exc))
     _print(outcome, json_output)
 
 
 @app.command("show")
 def show(
-    thread_id: str = typer.Argument(..., help="The ticket's thread id."),
-    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    thread_id: Annotated[str, typer.Argument(help="The ticket's thread id.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Show where a thread stands, with its last e-mail."""
     with ticket_service() as service:
         try:
             outcome = service.show(thread_id)
         except NotFoundError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     _print(outcome, json_output)
 
 
 @app.command("list")
 def list_tickets(
-    status: str | None = typer.Option(None, help=f"Only this status: {', '.join(STATUSES)}."),
-    limit: int = typer.Option(50, min=1, max=1000, help="Rows per page."),
-    offset: int = typer.Option(0, min=0, help="Rows to skip."),
-    json_output: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    status: Annotated[str | None, typer.Option(help=f"Only this status: {', '.join(STATUSES)}.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Rows per page.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Rows to skip.")] = 0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List threads, most recent activity first."""
     if status is not None and status not in STATUSES:
-        _fail(f"unknown status {status!r}; one of {', '.join(STATUSES)}", 2)
+        fail(f"unknown status {status!r}; one of {', '.join(STATUSES)}", EXIT_USAGE)
     with ticket_service() as service:
         rows = service.list(status, limit=limit, offset=offset)
     if json_output:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cli.output import EXIT_FAILED
 from core.clickhouse import open_clickhouse
 from core.settings import get_settings
 from faq_mining.ticket_import import TICKET_FIELDS, ImportReport, parse_field_map, read_ticket_rows
@@ -56,7 +57,7 @@ def import_tickets(
     else:
         _print_report(file, report)
     if report.imported == 0 and report.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _print_report(file: Path, report: ImportReport) -> None:

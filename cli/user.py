@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -47,8 +48,8 @@ def _read_password() -> str:
 
 @app.command("add")
 def add(
-    name: str = typer.Argument(..., help="The sign-in name, e.g. alice."),
-    role: list[str] = typer.Option(..., "--role", help=ROLE_HELP),
+    name: Annotated[str, typer.Argument(help="The sign-in name, e.g. alice.")],
+    role: Annotated[list[str], typer.Option("--role", help=ROLE_HELP)],
 ) -> None:
     """Add a user; the password is prompted for, or read from standard input when piped."""
     password = _read_password()
@@ -58,7 +59,7 @@ def add(
 
 
 @app.command("list")
-def list_users(json_output: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
+def list_users(json_output: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False) -> None:
     """List users and their roles (never their password hashes)."""
     with _users() as store:
         users = store.list()
@@ -82,7 +83,7 @@ def list_users(json_output: bool = typer.Option(False, "--json", help="Print a J
 
 
 @app.command("remove")
-def remove(name: str = typer.Argument(..., help="The user's name.")) -> None:
+def remove(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
     """Remove a user (tokens already issued stay valid until they expire, DOXA_CONSOLE_TOKEN_TTL_S at most)."""
     with _users() as users:
         users.remove(name)
@@ -90,7 +91,7 @@ def remove(name: str = typer.Argument(..., help="The user's name.")) -> None:
 
 
 @app.command("unlock")
-def unlock(name: str = typer.Argument(..., help="The locked name.")) -> None:
+def unlock(name: Annotated[str, typer.Argument(help="The locked name.")]) -> None:
     """Clear a name's failed sign-ins, ending its lockout now."""
     with _users() as users:
         users.unlock(name)
