@@ -16,7 +16,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +26,8 @@ import numpy as np
 import numpy.typing as npt
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
+from text.normalise import fold
+
 log = logging.getLogger(__name__)
 
 Scores = npt.NDArray[np.float32]
@@ -36,12 +37,6 @@ Scores = npt.NDArray[np.float32]
 _TOKEN = re.compile(r"[a-z0-9]+(?:[._\-/][a-z0-9]+)*[+#]*")
 _JOINERS = re.compile(r"[._\-/]")
 _MIN_STEM_LENGTH = 4
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents ("Café Réseau" -> "cafe reseau")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 _STOPWORDS_EN = frozenset(fold(word) for word in STOPWORDS_EN)
@@ -65,8 +60,13 @@ def is_identifier(token: str) -> bool:
     return any(char.isdigit() for char in token) or "_" in token or "." in token
 
 
-def detect_language(words: Sequence[str]) -> str:
-    """Return "french" when French stop words outnumber English ones, else "english"."""
+def _stemmer_language(words: Sequence[str]) -> str:
+    """The Snowball stemmer for these folded tokens: "french" when French stop words outnumber English ones.
+
+    Not `text.analysis.detect_language` (markers, accents and elisions of the raw text): the index and its
+    queries pick their stemmer by this count over the very stop words the index drops, and changing the rule
+    would re-rank retrieval.
+    """
     english = sum(word in _STOPWORDS_EN for word in words)
     french = sum(word in _STOPWORDS_FR for word in words)
     return "french" if french > english else "english"
@@ -75,7 +75,7 @@ def detect_language(words: Sequence[str]) -> str:
 def tokenize(text: str) -> list[str]:
     """Index terms of a text: folded, stop words dropped, stemmed, identifiers kept whole and split."""
     raw = _TOKEN.findall(fold(text))
-    stemmer = _stemmer(detect_language(raw))
+    stemmer = _stemmer(_stemmer_language(raw))
     terms: list[str] = []
     for token in raw:
         parts = _JOINERS.split(token)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -30,6 +30,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 
 from core.database import Database
 from core.embeddings import Embedder
+from core.durations import match_duration
 from core.errors import InvalidInputError
 from graph.ticket_store import TicketStore
 
@@ -37,17 +38,14 @@ from graph.ticket_store import TicketStore
 # questions about one product area mostly stay below 0.7.
 GAP_TOPIC_SIMILARITY = 0.75
 EXAMPLE_TICKETS = 5
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SPACES = re.compile(r"\s+")
 
 
 def parse_since(text: str, *, now: datetime | None = None) -> datetime:
     """A window start from `7d`, `12h`, `2w` (before now) or an ISO date or time (naive values are UTC)."""
-    relative = _RELATIVE.match(text)
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2).lower()
-        span = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+    span = match_duration(text.lower(), units="hdw")
+    if span is not None:
         return (now or datetime.now(UTC)) - span
     try:
         moment = datetime.fromisoformat(text.strip())

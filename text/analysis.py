@@ -18,7 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-from text.entities import Entities, extract_entities, fold
+from text.entities import Entities, extract_entities
+from text.normalise import fold
 from text.urgency import UrgencySignals, urgency_signals
 from text.vocabulary import (
     DEFAULT_COMPONENT_VOCABULARY,

@@ -14,11 +14,11 @@ Example:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from text.normalise import fold
 from text.vocabulary import DEFAULT_COMPONENT_VOCABULARY, PLATFORM_PATTERNS, VERSIONED_PRODUCT_NAMES
 
 _ERROR_CODE_RES = (
@@ -83,12 +83,6 @@ def extract_entities(
         platforms=_unique(name for name, pattern in PLATFORM_PATTERNS.items() if pattern.search(text)),
         components=_components(text, component_vocabulary),
     )
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, curly apostrophes made straight, for accent-blind matching."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def _error_codes(text: str) -> Iterable[str]:

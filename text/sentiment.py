@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from text.normalise import fold
 from text.sentiment_lexicon import (
     DAMPENERS,
     FRUSTRATION_PATTERN,
@@ -80,7 +80,7 @@ def analyze_sentiment(
     `strongly_negative` is true when the score is at or below `strongly_negative_threshold` or when
     the text threatens to leave, sue, charge back or complain publicly.
     """
-    folded = _fold(text)
+    folded = fold(text)
     cues: list[str] = []
     total = 0.0
     for match in IDIOM_PATTERN.finditer(text):
@@ -172,13 +172,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         original = match.group()
         elision = _FRENCH_ELISION_RE.match(original)
         if elision and len(original) > elision.end():
-            pairs.append((elision.group()[:-1], _fold(elision.group()[:-1])))
+            pairs.append((elision.group()[:-1], fold(elision.group()[:-1])))
             original = original[elision.end() :]
-        pairs.append((original, _fold(original).replace("'", "")))
+        pairs.append((original, fold(original).replace("'", "")))
     return pairs
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents, curly apostrophes made straight."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))

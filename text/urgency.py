@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from text.entities import fold
+from text.normalise import fold
 
 _DAYS = r"(?:monday|tuesday|wednesday|thursday|friday|lundi|mardi|mercredi|jeudi|vendredi)"
 _SYSTEMS = (
