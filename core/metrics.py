@@ -118,3 +118,41 @@ class ScheduledJobFigures(Collector):
             for name in _JOB_STATUSES:
                 status.add_metric([job, name], 1.0 if row["last_status"] == name else 0.0)
         yield from (runs, failures, started, finished, status)
+
+
+# --- Automatic answers per FAQ and article (read from Postgres at scrape time) --------------------
+_ANSWER_LABELS = ["kind", "source_id", "title"]
+
+
+class AnswerSourceFigures(Collector):
+    """Automatic answers, verdicts and escalations after them, per FAQ and article (`ops.answer_report` rows)."""
+
+    def __init__(self, read_rows: Callable[[], Sequence[Mapping[str, Any]]]) -> None:
+        self.read_rows = read_rows
+
+    def collect(self) -> Iterator[Metric]:
+        """Read the rows now: the most used sources (the answer_feedback table holds them all)."""
+        answers = GaugeMetricFamily(
+            "doxa_answers", "Automatic answers built on a FAQ or article, all replicas.", labels=_ANSWER_LABELS
+        )
+        confident = GaugeMetricFamily(
+            "doxa_answers_confident", "Of those, answers sent as confident.", labels=_ANSWER_LABELS
+        )
+        verdicts = GaugeMetricFamily(
+            "doxa_answer_verdicts",
+            "Customer verdicts on those answers (satisfied or not_satisfied).",
+            labels=[*_ANSWER_LABELS, "verdict"],
+        )
+        escalated = GaugeMetricFamily(
+            "doxa_answer_escalations_after",
+            "Verdicts on those answers that ended with a person (the answer did not deflect the ticket).",
+            labels=_ANSWER_LABELS,
+        )
+        for row in self.read_rows():
+            labels = [str(row["kind"]), str(row["source_id"]), str(row["title"])[:120]]
+            answers.add_metric(labels, float(row["answers"]))
+            confident.add_metric(labels, float(row["confident_answers"]))
+            verdicts.add_metric([*labels, "satisfied"], float(row["satisfied"]))
+            verdicts.add_metric([*labels, "not_satisfied"], float(row["not_satisfied"]))
+            escalated.add_metric(labels, float(row["escalated_after"]))
+        yield from (answers, confident, verdicts, escalated)

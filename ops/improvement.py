@@ -33,6 +33,7 @@ from core.embeddings import Embedder
 from core.durations import match_duration
 from core.errors import InvalidInputError
 from graph.ticket_store import TicketStore
+from ops.answer_report import AnswerSourceRow, answer_table, answers_by_source
 
 # Paraphrases of one help-centre question score about 0.75-0.9 with all-MiniLM-L6-v2; different
 # questions about one product area mostly stay below 0.7.
@@ -120,6 +121,9 @@ class ImprovementReport(BaseModel):
     gaps: list[KbGap]
     gap_topics: list[GapTopic] = Field(description="Largest topics first, at most `top`.")
     recommendations: list[Recommendation]
+    answers_by_source: list[AnswerSourceRow] = Field(
+        default=[], description="Automatic answers per FAQ and article: verdicts and escalations after them."
+    )
 
     def to_json(self) -> str:
         """The report as indented JSON."""
@@ -139,6 +143,7 @@ class ImprovementReport(BaseModel):
             ("Escalation reasons", self.top_reasons),
         ):
             lines += ["", f"## {title}", ""] + _count_table(counts)
+        lines += ["", "## Automatic answers by FAQ and article", "", *answer_table(self.answers_by_source)]
         lines += ["", "## KB gaps", ""]
         if self.gap_topics:
             lines.append(f"{len(self.gaps)} gaps recorded; largest topics ({self.gap_grouping} grouping):")
@@ -192,6 +197,7 @@ def improvement_report(
         gaps=gaps,
         gap_topics=topics[:top],
         recommendations=[recommend(topic) for topic in topics[:top]],
+        answers_by_source=answers_by_source(db, since, top=top),
     )
 
 

@@ -16,10 +16,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import MetricsRegistryDep
 from core.database import Database
-from core.metrics import REGISTRY, ScheduledJobFigures
+from core.metrics import REGISTRY, AnswerSourceFigures, ScheduledJobFigures
+from ops.answer_report import answers_by_source
 from ops.scheduler import last_runs
 
 router = APIRouter(tags=["operations"])
+# The most used answer sources exported per scrape (labels per FAQ and article stay bounded).
+ANSWER_SOURCES_EXPORTED = 200
 
 _TICKET_FIGURES = (
     "SELECT count(*) AS total,"
@@ -67,6 +70,11 @@ def database_registry(db: Database) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseFigures(db))
     registry.register(ScheduledJobFigures(lambda: last_runs(db)))
+    registry.register(
+        AnswerSourceFigures(
+            lambda: [row.model_dump() for row in answers_by_source(db, None, top=ANSWER_SOURCES_EXPORTED)]
+        )
+    )
     return registry
 
 

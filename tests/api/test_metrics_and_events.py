@@ -54,6 +54,8 @@ def test_metrics_report_runs_node_latency_rates_and_pending_reviews(
     escalated = after.get(("doxa_tickets", (("status", "escalated"),)), 0)
     assert after[("doxa_ticket_escalation_rate", ())] == escalated / 2, statuses
     assert after[("doxa_faq_pending_reviews", ())] == 1
+    answered = {dict(labels)["kind"]: value for (name, labels), value in after.items() if name == "doxa_answers"}
+    assert answered == {"article": 1}, "the automatic answer is counted against its article"
     assert any(name == "doxa_mining_tickets_total" for name, _ in after) or "doxa_mining_tickets" in response.text
 
 

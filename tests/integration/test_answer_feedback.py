@@ -11,8 +11,10 @@ from core.database import Database
 from core.errors import InvalidInputError
 from core.services import Services
 from kb.answer_feedback import AnswerFeedbackStore
+from ops.improvement import improvement_report
 from state.ticket import CustomerFeedback
-from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
+from tests.fakes import CannedRetriever
+from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
 
 
 def test_a_verdict_becomes_a_label_once(db: Database) -> None:
@@ -130,3 +132,35 @@ def test_the_ticket_graph_records_each_verdict_as_a_label(services: Services) ->
     assert all(label.query for label in labels)
     [article] = store.source_stats()
     assert (article.source_id, article.answers, article.satisfied, article.not_satisfied) == ("d1", 2, 1, 1)
+
+
+def test_the_improvement_report_shows_answers_per_faq_and_article(db: Database) -> None:
+    store = AnswerFeedbackStore(db)
+    store.record(
+        ticket_id="T-1",
+        attempt=1,
+        query="q",
+        source_kind="chunk",
+        source_id="c1",
+        document_id="doc-proxy",
+        title="Proxy refusing",
+        satisfied=False,
+        outcome="escalated",
+    )
+    store.record(
+        ticket_id="T-2",
+        attempt=1,
+        query="q",
+        source_kind="faq",
+        source_id="7",
+        title="FAQ #7",
+        satisfied=True,
+        outcome="closed",
+    )
+    report = improvement_report(db, None)
+    rows = {(row.kind, row.source_id): row for row in report.answers_by_source}
+    assert rows[("article", "doc-proxy")].escalated_after == 1 and rows[("article", "doc-proxy")].deflection == 0.0
+    assert rows[("faq", "7")].satisfaction == 1.0
+    markdown = report.to_markdown()
+    assert "## Automatic answers by FAQ and article" in markdown
+    assert "| article: Proxy refusing | 1 | 0 | 1 | 0 (0%) | 1 | 0% |" in markdown
