@@ -1,7 +1,8 @@
 """Response bodies of the FAQ endpoints: staged candidates, their audit trail, review outcomes, production FAQs.
 
-They mirror `faq_mining.review_models` field for field, as `to_json` writes them (timestamps as
-`datetime.isoformat()`), so /docs shows what the review console reads.
+The records with timestamps mirror `faq_mining.review_models` field for field, as `to_json` writes them
+(`datetime.isoformat()`), so /docs shows what the review console reads; records without timestamps
+(`ReviewStats`, `ReviewOutcome`, `FaqHit`) are answered as the review and retrieval code returns them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from api.responses import IsoTimestamp
+from kb.faq_retriever import FaqHit
 
 FaqAction = Literal["NEW", "MERGE"]
 
@@ -69,28 +71,6 @@ class CandidateDetail(BaseModel):
     audit: list[AuditEntry]
 
 
-class ReviewStats(BaseModel):
-    """Candidates by status and by action, and the production table's size."""
-
-    by_status: dict[str, int]
-    by_action: dict[str, int]
-    pending_by_action: dict[str, int]
-    live_faqs: int
-    deleted_faqs: int
-
-
-class ReviewOutcome(BaseModel):
-    """What an edit or a revert did: the candidate's new status and the production FAQ it touched."""
-
-    staging_id: int
-    action: FaqAction
-    status: str
-    version: int
-    reviewed_by: str
-    faq_id: int | None
-    faq_version: int | None
-
-
 class ReviewResult(BaseModel):
     """A reviewer's decision as recorded."""
 
@@ -137,17 +117,6 @@ class FaqPage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-class FaqHit(BaseModel):
-    """A live FAQ and its question's cosine similarity to the query."""
-
-    id: int
-    question: str
-    answer: str
-    tags: list[str]
-    similarity: float
-    version: int
 
 
 class FaqSearch(BaseModel):

@@ -184,9 +184,10 @@ class UploadReport(BaseModel):
 
 
 class Liveness(BaseModel):
-    """The process is up."""
+    """The process is up; `degraded` (503) while the embedded PostgreSQL it supervises is restarted."""
 
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"]
+    postgres: str | None = Field(default=None, description="Only when degraded: what happened to PostgreSQL.")
 
 
 class Readiness(BaseModel):

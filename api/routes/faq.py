@@ -20,9 +20,7 @@ from api.faq_responses import (
     FaqPage,
     FaqSearch,
     MergePreview,
-    ReviewOutcome,
     ReviewResult,
-    ReviewStats,
 )
 from api.faq_schemas import CandidateUpdate, ProcessRequest, ReviewBody
 from api.problems import problem_responses
@@ -31,7 +29,7 @@ from core.services import Services
 from faq_mining.faq_catalog import list_live_faqs
 from faq_mining.review import FaqReview
 from faq_mining.review_flow import resume_review
-from faq_mining.review_models import to_json
+from faq_mining.review_models import ReviewOutcome, ReviewStats, to_json
 from faq_mining.service import MiningRun, mining_service_for
 from faq_mining.state import MiningRequest, ReviewDecision
 from kb.faq_retriever import FaqRetriever
@@ -87,7 +85,7 @@ async def list_candidates(
 async def candidate_stats(services: ServicesDep, principal: Reviewer) -> ReviewStats:
     """Candidates by status and action, pending by action, live and deleted production FAQs."""
     stats = await run_in_threadpool(lambda: _review(services).stats())
-    return ReviewStats.model_validate(to_json(stats))
+    return stats
 
 
 @router.get("/staging-faq/{staging_id}", responses={**_ERRORS, **_MISSING})
@@ -149,7 +147,7 @@ async def merge_target(staging_id: StagingId, services: ServicesDep, principal: 
 async def revert_candidate(staging_id: StagingId, services: ServicesDep, principal: Reviewer) -> ReviewOutcome:
     """Undo an approval: a MERGE target gets its previous version back, a NEW FAQ is soft-deleted."""
     outcome = await run_in_threadpool(lambda: _review(services).revert(staging_id, principal.subject))
-    return ReviewOutcome.model_validate(to_json(outcome))
+    return outcome
 
 
 @router.get("/faq", responses=problem_responses(422, 500, 503))
@@ -167,7 +165,7 @@ async def search_faqs(
         hits = await run_in_threadpool(
             lambda: FaqRetriever.from_services(services).search(query, top_k, min_similarity)
         )
-        return FaqSearch.model_validate({"query": q, "items": to_json(hits)})
+        return FaqSearch(query=q, items=hits)
     page = await run_in_threadpool(list_live_faqs, services.db, limit, offset)
     return FaqPage.model_validate(to_json(page))
 

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 
 from api.deps import ServicesDep
+from api.responses import Liveness, Readiness
 from core.database import EmbeddedServerDown
 from core.embedded_postgres import PostgresSupervisor
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", responses={503: {"description": "the embedded PostgreSQL died and is being restarted"}})
-def healthz(request: Request) -> JSONResponse:
+@router.get(
+    "/healthz",
+    response_model_exclude_unset=True,
+    responses={503: {"model": Liveness, "description": "the embedded PostgreSQL died and is being restarted"}},
+)
+def healthz(request: Request, response: Response) -> Liveness:
     """The process is up, and the embedded PostgreSQL it supervises runs (read now, no connection attempted)."""
     supervisor = _postgres_supervisor(request)
     if supervisor is not None and supervisor.state() == "down":
-        return JSONResponse({"status": "degraded", "postgres": "embedded server down, restarting"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+        response.status_code = 503
+        return Liveness(status="degraded", postgres="embedded server down, restarting")
+    return Liveness(status="ok")
 
 
 def _postgres_supervisor(request: Request) -> PostgresSupervisor | None:
@@ -29,12 +32,12 @@ def _postgres_supervisor(request: Request) -> PostgresSupervisor | None:
     return None if services is None else services.db.supervisor
 
 
-@router.get("/readyz", responses={503: {"description": "a dependency is not ready"}})
-def readyz(services: ServicesDep) -> JSONResponse:
+@router.get("/readyz", responses={503: {"model": Readiness, "description": "a dependency is not ready"}})
+def readyz(services: ServicesDep, response: Response) -> Readiness:
     """Postgres, the vector store, ClickHouse and the embedding model are usable."""
     from kb.vector_store.factory import open_vector_store
 
-    checks: dict[str, Any] = {}
+    checks: dict[str, str] = {}
     supervisor = services.db.supervisor
     try:
         if supervisor is not None and supervisor.state() == "down":
@@ -57,6 +60,5 @@ def readyz(services: ServicesDep) -> JSONResponse:
         checks["clickhouse"] = f"error: {exc.__class__.__name__}"
     checks["embedding_model"] = "ok" if services.embedder.loaded else "not loaded"
     ready = all(value in ("ok", "empty") for value in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
-    )
+    response.status_code = 200 if ready else 503
+    return Readiness(status="ready" if ready else "not ready", checks=checks)
