@@ -15,7 +15,7 @@ MAX_NOTE_CHARS = 2_000
 MAX_VERSION = 2**31 - 1
 Tag = Annotated[Line, Field(min_length=1, max_length=50)]
 
-# approve / approved, reject / rejected, in any case: the seed's clients send either form.
+# approve / approved, reject / rejected, in any case: clients send either form.
 _DECISIONS: dict[str, Literal["approve", "reject"]] = {
     "approve": "approve",
     "approved": "approve",
@@ -78,7 +78,7 @@ class ReviewBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     decision: DecisionWord | None = Field(default=None, description="approve or reject (approved / rejected too).")
-    status: DecisionWord | None = Field(default=None, description="The seed's name for `decision`.")
+    status: DecisionWord | None = Field(default=None, description="Another name for `decision`.")
     note: Text | None = Field(default=None, max_length=MAX_NOTE_CHARS, description="Why; kept with the decision.")
     edits: EditsBeforeApproval | None = Field(default=None, description="Changes applied before approving only.")
     reviewed_by: str | None = Field(

@@ -1,4 +1,4 @@
-"""The FAQ-mining graph, in the order of issue 4's flowchart.
+"""The FAQ-mining graph, in the order of its pipeline (docs/design.md §8).
 
 fetch -> prefilter -> skip_staged -> redact_pii -> cluster -> compare -> analyze -> validate -> stage
 -> advance_watermark -> (a review per staged candidate | done). Steps with nothing left to work on pass

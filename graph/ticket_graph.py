@@ -1,4 +1,4 @@
-"""The ticket-resolution graph, in the order of seed 004's flowchart.
+"""The ticket-resolution graph, in the order of its flowchart (docs/design.md §2).
 
 validate -> (invalid: reject) -> score -> analyze -> classify -> plan -> (escalation | KB path)
 -> find_solution -> evaluate -> (escalate | compose_response) -> (send_email | escalate: nothing new)

@@ -23,7 +23,7 @@ def combined_confidence(
     validation: Validation,
     analysis: QueryAnalysis,
 ) -> float:
-    """Seed 004: 0.40 KB signal (step function) + 0.30 classifier + 0.20 validation + 0.10 reformulation."""
+    """docs/design.md §5: 0.40 KB signal (step function) + 0.30 classifier + 0.20 validation + 0.10 reformulation."""
     w_kb, w_classifier, w_validation, w_reformulation = policy.confidence_weights
     reformulation = (
         1.0
@@ -40,7 +40,7 @@ def combined_confidence(
 
 
 def evaluate_offline(policy: TicketPolicy, state: TicketState, text: str) -> Evaluation:
-    """The deterministic evaluation: the seed's confidence formula, PII and sentiment rules, an empty answer."""
+    """The deterministic evaluation: §5's confidence formula, PII and sentiment rules, an empty answer."""
     solution = state["solution"]
     confidence = combined_confidence(policy, solution, state["classification"], state["validation"], state["analysis"])
     sensitive_kinds = sorted({str(f.kind) for f in detect_pii(text)} & policy.escalate_on_pii)

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from core.settings import Settings
 
-# Seed 004's KB signal is a step function of retrieval confidence: 1.0 from 0.85, 0.8 from 0.70, 0.5 from 0.60,
+# The KB signal (docs/design.md §5) steps with retrieval confidence: 1.0 from 0.85, 0.8 from 0.70, 0.5 from 0.60,
 # with kb_confident at 0.70. The steps are kept as offsets from the kb_confident threshold, so moving the
 # threshold (Doxa's measured default is 0.50) moves them with it and "confident" never scores zero.
 KB_SIGNAL_OFFSETS: tuple[tuple[float, float], ...] = ((0.15, 1.0), (0.0, 0.8), (-0.10, 0.5))
-# Seed 004: evaluator confidence = 0.40 KB signal + 0.30 classifier + 0.20 validation + 0.10 reformulation.
+# docs/design.md §5: evaluator confidence = 0.40 KB signal + 0.30 classifier + 0.20 validation + 0.10 reformulation.
 DEFAULT_CONFIDENCE_WEIGHTS = (0.40, 0.30, 0.20, 0.10)
 
 

@@ -16,7 +16,7 @@ from text.analysis import vagueness
 
 
 def validate_offline(subject: str, body: str) -> Validation:
-    """Length and vagueness checks (seed: a description of at least 20 characters, a subject that says something).
+    """Length and vagueness checks (docs/design.md §3.1: at least 20 characters that say something).
 
     Subject and body are judged together: a terse subject over a detailed description is workable.
     """

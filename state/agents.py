@@ -17,7 +17,7 @@ EmailTemplate = Literal["auto_confident", "solution", "escalation_notice", "reje
 FeedbackAction = Literal["close", "retry", "escalate"]
 AnswerSource = Literal["faq", "documents", "none"]
 
-# Weights of the classifier's overall confidence (seed: 40% category, 25% severity, 20% treatment, 15% skills).
+# The classifier's overall confidence (docs/design.md §5): 40% category, 25% severity, 20% treatment, 15% skills.
 CLASSIFICATION_WEIGHTS = (0.40, 0.25, 0.20, 0.15)
 
 
@@ -36,7 +36,7 @@ class Validation(AgentOutput):
 
 
 def priority_band(score: int) -> PriorityLevel:
-    """The seed's bands: low 0-30, medium 31-65, high 66-85, critical 86-100."""
+    """The bands (docs/design.md §3.2): low 0-30, medium 31-65, high 66-85, critical 86-100."""
     if score <= 30:
         return "low"
     if score <= 65:

@@ -114,6 +114,6 @@ def save_taxonomy(taxonomy: Taxonomy, path: Path) -> None:
 
 
 def default_taxonomy() -> Taxonomy:
-    """The seed's five categories (technique, facturation, authentification, feature_request, autre)."""
+    """Default categories (docs/design.md §3.4): technique, facturation, authentification, feature_request, autre."""
     raw_json = resources.files("core").joinpath(DEFAULT_TAXONOMY_FILE).read_text(encoding="utf-8")
     return parse_taxonomy(raw_json, source=DEFAULT_TAXONOMY_FILE)

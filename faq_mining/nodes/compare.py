@@ -2,8 +2,8 @@
 
 Like is compared with like: the candidate question (from the group's most central ticket, redacted)
 against the questions of production FAQs and pending candidates, whose stored embeddings are of the
-question only. The seed compared subject + body + closure notes with question + answer embeddings,
-which mixes two kinds of text and blurs both the skip and the merge decision.
+question only. Comparing subject + body + closure notes with question + answer embeddings would mix two kinds of
+text and blur both the skip and the merge decision (docs/design.md §8).
 """
 
 from __future__ import annotations
