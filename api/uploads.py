@@ -20,6 +20,7 @@ from core.errors import InvalidInputError
 from core.services import Services
 from kb.ingest import KnowledgeBaseIngestor
 from kb.readers import SUPPORTED_SUFFIXES
+from kb.repository import KnowledgeBaseRepository
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _COPY_CHUNK_BYTES = 1 << 20
@@ -86,4 +87,17 @@ def _replace_and_ingest(services: Services, incoming: Path, target: Path, catego
             os.replace(backup, target)
         else:
             target.unlink(missing_ok=True)
-    return {"filename": target.name, "source": str(target)} | report.to_dict()
+    return _public_report(services, target, report.to_dict())
+
+
+def _public_report(services: Services, target: Path, report: dict[str, Any]) -> dict[str, Any]:
+    """The ingest report as a client sees it, with no absolute server path in it.
+
+    `source` is the document's public URL or its title; pages without text are keyed by the file name.
+    """
+    document = KnowledgeBaseRepository(services.db).get_document(str(target))
+    source = (document.url or document.title) if document is not None else target.name
+    blank_pages = report["pages_without_text"].get(str(target))
+    report["pages_without_text"] = {target.name: blank_pages} if blank_pages else {}
+    report["skipped"] = [Path(path).name for path in report["skipped"]]
+    return {"filename": target.name, "source": source} | report

@@ -20,12 +20,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
+
 from core.embeddings import Embedder, content_hash
 from core.errors import EmbeddingModelMismatch, InvalidInputError
 from core.services import Services
 from kb.chunking import ChunkingParams, Section, chunk_document
 from kb.readers import (
     PageOcr,
+    ReadDocument,
     UnreadableFileError,
     collect_files,
     mistral_ocr,
@@ -286,22 +289,12 @@ class KnowledgeBaseIngestor:
         relabelled = [c for c in kept if previous[c.id].category != c.category]
         fresh = [c for c in chunk_rows if c.id not in previous or not same_model]
         self._write_vectors(fresh + relabelled)
-        self.repository.replace_document(
-            DocumentRecord(
-                document_id,
-                source,
-                document.title,
-                category,
-                document_hash,
-                document.byte_size,
-                document.page_count,
-                len(chunk_rows),
-                self.embedder.model_name,
-                url,
-            ),
-            section_rows,
-            chunk_rows,
-        )
+        try:
+            self._replace_rows(document_id, source, category, url, document_hash, document, chunk_rows, section_rows)
+        except BaseException:
+            # All or nothing across both stores: vectors this attempt added go when the rows do not land.
+            self.store.delete([c.id for c in fresh if c.id not in previous])
+            raise
         new_ids = {c.id for c in chunk_rows}
         stale = [chunk_id for chunk_id in previous if chunk_id not in new_ids]
         self.store.delete(stale)
@@ -314,6 +307,35 @@ class KnowledgeBaseIngestor:
         report.chunks_updated += len(relabelled)
         report.chunks_unchanged += len(kept) - len(relabelled)
         report.chunks_removed += len(stale)
+
+    def _replace_rows(
+        self,
+        document_id: str,
+        source: str,
+        category: str | None,
+        url: str | None,
+        document_hash: str,
+        document: ReadDocument,
+        chunk_rows: list[ChunkRecord],
+        section_rows: list[SectionRecord],
+    ) -> None:
+        """Swap the document's rows in one transaction; text PostgreSQL refuses is bad input (422), not a crash."""
+        record = DocumentRecord(
+            document_id,
+            source,
+            document.title,
+            category,
+            document_hash,
+            document.byte_size,
+            document.page_count,
+            len(chunk_rows),
+            self.embedder.model_name,
+            url,
+        )
+        try:
+            self.repository.replace_document(record, section_rows, chunk_rows)
+        except psycopg.DataError as exc:
+            raise InvalidInputError(f"the document's text cannot be stored: {exc.__class__.__name__}") from exc
 
     def _write_vectors(self, chunks: Sequence[ChunkRecord]) -> int:
         if not chunks:

@@ -32,7 +32,6 @@ SUPPORTED_SUFFIXES: dict[str, FileFormat] = {
 # Reads the given 0-based pages of a PDF and returns their text by page index.
 PageOcr = Callable[[bytes, Sequence[int]], dict[int, str]]
 
-_BINARY_SNIFF_BYTES = 8192
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _HTML_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
 # YAML-style front matter at the very top of a Markdown file: "---", "key: value" lines, "---".
@@ -176,8 +175,10 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[P
 
 
 def _decode_text(raw: bytes) -> str:
-    if b"\x00" in raw[:_BINARY_SNIFF_BYTES]:
-        raise UnreadableFileError("binary file (contains NUL bytes), not text")
+    # The whole file, not a prefix: PostgreSQL text cannot hold U+0000, and a NUL after the first few
+    # KiB used to reach the database as a 500 with the vectors already written.
+    if (offset := raw.find(b"\x00")) >= 0:
+        raise UnreadableFileError(f"binary file (NUL byte at offset {offset}), not text")
     try:
         return raw.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
@@ -199,7 +200,8 @@ def _read_pdf(path: Path, raw: bytes, ocr: PageOcr | None) -> ReadDocument:
         reader = PdfReader(BytesIO(raw))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadableFileError("encrypted PDF (a password is needed)")
-        page_texts = [(page.extract_text() or "").strip() for page in reader.pages]
+        # A text layer may decode to U+0000 (broken font maps); it carries nothing and PostgreSQL refuses it.
+        page_texts = [(page.extract_text() or "").replace("\x00", "").strip() for page in reader.pages]
         metadata_title = (reader.metadata.title if reader.metadata else None) or ""
     except UnreadableFileError:
         raise
@@ -211,7 +213,7 @@ def _read_pdf(path: Path, raw: bytes, ocr: PageOcr | None) -> ReadDocument:
     blank = [index for index, text in enumerate(page_texts) if not text]
     if blank and ocr is not None:
         for index, text in ocr(raw, blank).items():
-            page_texts[index] = text.strip()
+            page_texts[index] = text.replace("\x00", "").strip()
     still_blank = tuple(index + 1 for index, text in enumerate(page_texts) if not text)
     if len(still_blank) == len(page_texts):
         hint = "OCR found no text" if ocr is not None else "OCR needs MISTRAL_API_KEY"

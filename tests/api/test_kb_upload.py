@@ -108,3 +108,27 @@ def test_a_chunked_body_without_length_is_still_limited(client: TestClient, agen
     response = client.post("/tickets", content=chunks(), headers=agent | {"content-type": "application/json"})
     assert response.status_code == 413
     assert response.json()["status"] == 413
+
+
+def test_a_nul_byte_after_the_first_8_kib_is_a_422_and_leaves_no_vector(
+    client: TestClient, admin: dict[str, str], api_settings: Settings
+) -> None:
+    vectors_before = client.get("/kb/status").json()["vector_store"]["vector_count"]
+    deep = b"# Notes\n\n" + b"Restart the agent. " * 600 + b"\x00tail\n"
+    response = client.post("/kb/documents", files={"file": ("notes.md", deep)}, headers=admin)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "binary file" in response.json()["detail"] and response.headers.get("x-request-id")
+    assert client.get("/kb/status").json()["vector_store"]["vector_count"] == vectors_before
+    assert uploads(api_settings) == []
+
+
+def test_the_upload_report_shows_no_server_path(
+    client: TestClient, admin: dict[str, str], api_settings: Settings
+) -> None:
+    response = client.post("/kb/documents", files={"file": ("proxy.md", GUIDE)}, headers=admin)
+    assert response.status_code == 201, response.text
+    assert response.json()["source"] == "Proxy guide"
+    assert str(api_settings.home) not in response.text
+    found = client.get("/kb/search", params={"q": "proxy refuses connections"})
+    assert str(api_settings.home) not in found.text

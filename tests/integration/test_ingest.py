@@ -343,3 +343,36 @@ def test_documents_are_cited_by_their_public_url_never_their_path(kb_services: S
     kb_services.settings = kb_services.settings.model_copy(update={"kb_base_url": "https://docs.example.com/"})
     report = KnowledgeBaseIngestor.from_services(kb_services).run([folder])
     assert report.documents_updated == 1 and report.documents_unchanged == 1
+
+
+def test_a_nul_byte_deep_in_a_text_file_is_refused_and_writes_no_vector(
+    ingestor: KnowledgeBaseIngestor, tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.md"
+    path.write_bytes(b"# Deep\n\n" + b"Plain help text. " * 1_000 + b"\x00 hidden after 16 KiB\n")
+    vectors_before = ingestor.store.count()
+
+    report = ingestor.run([path])
+
+    assert [f.reason.split(" (")[0] for f in report.failed] == ["binary file"]
+    assert ingestor.store.count() == vectors_before
+    assert ingestor.repository.counts().documents == 0
+
+
+def test_rows_that_fail_to_land_take_this_attempts_vectors_with_them(
+    ingestor: KnowledgeBaseIngestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    path = tmp_path / "guide.md"
+    path.write_text(LOGIN, encoding="utf-8")
+    vectors_before = ingestor.store.count()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+
+    monkeypatch.setattr(ingestor.repository, "replace_document", refuse)
+    report = ingestor.run([path])
+
+    assert [f.reason for f in report.failed] == ["the document's text cannot be stored: DataError"]
+    assert ingestor.store.count() == vectors_before, "no stray vectors"
