@@ -27,6 +27,7 @@ from core.settings import Settings, get_settings
 from faq_mining.service import mining_job
 from graph.recovery import RunRecovery
 from graph.ticket_service import TicketService
+from kb.calibration_store import forget_refresher, start_answer_refits
 from ops.scheduler import Clock, Scheduler, scheduled_jobs, start_scheduler
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ def create_app(
             max_pending=settings.api_max_pending_runs,
         )
         app.state.scheduler = _start_schedules(app.state.services, scheduler_clock)
+        # kb_confident's answer model is refitted in the background when the KB or the FAQs change (issue 11).
+        start_answer_refits(app.state.services)
         # Threads a killed process left mid-run continue in the background (graph/recovery.py).
         recovery = RunRecovery(runner_service, _recovery_submitter(app.state.ticket_runner))
         recovery.start()
@@ -73,6 +76,7 @@ def create_app(
             yield
         finally:
             await asyncio.to_thread(recovery.stop)
+            forget_refresher(app.state.services)
             if app.state.scheduler is not None:
                 await asyncio.to_thread(app.state.scheduler.stop)
             # Runs already accepted (202) finish before the engines close.

@@ -12,11 +12,14 @@ from cli.output import EXIT_USAGE, fail
 from core.errors import DoxaError
 from core.services import Services
 from core.settings import get_settings
-from kb.evaluation import MODES, Mode, evaluate_confidence, evaluate_retrieval, load_faqs, load_queries
+from kb.confidence_evaluation import ConfidenceReport, evaluate_confidence
+from kb.evaluation import MODES, Mode, evaluate_retrieval, load_faqs, load_queries
 
 app = typer.Typer(help="Measure retrieval and classification quality on labelled data.", no_args_is_help=True)
 
-FaqsOption = Annotated[Path, typer.Option("--faqs", help="JSON Lines of {id, question, answer}.")]
+FaqsOption = Annotated[
+    Path, typer.Option("--faqs", help="JSON Lines of {id, question, answer[, variants: [other phrasings]]}.")
+]
 QueriesOption = Annotated[Path, typer.Option("--queries", help="JSON Lines of {query, gold_faq_ids}.")]
 
 
@@ -58,30 +61,55 @@ def confidence(
     faqs: FaqsOption,
     queries: Annotated[Path, typer.Option("--queries", help="JSON Lines of {query, gold_faq_ids, in_scope}.")],
     thresholds: Annotated[
-        str, typer.Option("--thresholds", help="Comma-separated kb_confidence_threshold values.")
-    ] = "0.40,0.45,0.50,0.55,0.60,0.70",
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, nothing else.")] = False,
+        str, typer.Option("--thresholds", help="Comma-separated thresholds of the signal, for the curve.")
+    ] = "0.10,0.20,0.30,0.40,0.50,0.60,0.70,0.80,0.90",
+    signal: Annotated[
+        str,
+        typer.Option(
+            "--signal",
+            help="probability: calibrate the answer model on the FAQs given (as the service does) and report its "
+            "chosen point; cosine: the plain best-cosine threshold (DOXA_KB_CONFIDENCE_THRESHOLD), the old signal.",
+        ),
+    ] = "probability",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object, nothing else.")] = False,
 ) -> None:
-    """Precision and coverage of kb_confident (best cosine >= threshold) at several thresholds."""
+    """Precision, coverage, out-of-scope rejection and full accuracy of kb_confident: chosen point and curve."""
     try:
         values = [float(item) for item in thresholds.split(",") if item.strip()]
     except ValueError as exc:
         fail(f"--thresholds must be numbers separated by commas: {exc}", EXIT_USAGE)
+    if signal not in ("probability", "cosine"):
+        fail(f"--signal must be probability or cosine, not {signal!r}", EXIT_USAGE)
     try:
         faq_items = load_faqs(faqs)
         labelled = load_queries(queries)
         with Services.open(get_settings()) as services:
-            points = evaluate_confidence(services, faq_items, labelled, values)
+            report = evaluate_confidence(
+                services, faq_items, labelled, values, signal="cosine" if signal == "cosine" else "probability"
+            )
     except DoxaError as exc:
         fail(str(exc), EXIT_USAGE)
     if as_json:
-        typer.echo(json.dumps([vars(point) for point in points]))
+        typer.echo(json.dumps(report.as_dict()))
         return
-    typer.echo("threshold  precision  coverage  out-of-scope rejected  precision@5  coverage@5")
-    for p in points:
+    _print_confidence(report)
+
+
+def _print_confidence(report: ConfidenceReport) -> None:
+    model = report.calibration["model"]
+    fitted_on = model.get("fitted_on", {})
+    typer.echo(f"signal {report.signal}; model {model['kind']}, threshold {model['threshold']:.2f}")
+    if "reason" in fitted_on:
+        typer.echo(f"  fallback: {fitted_on['reason']}")
+    typer.echo(
+        f"  calibrated on {fitted_on.get('positives', 0)} held-out phrasings and {fitted_on.get('negatives', 0)}"
+        " left-out FAQs' phrasings"
+    )
+    typer.echo("threshold  precision  coverage  out-of-scope rejected  full accuracy  precision@5  coverage@5")
+    for label, p in [("chosen", report.operating_point), *(("", point) for point in report.curve)]:
         typer.echo(
             f"{p.threshold:9.2f}  {p.precision:9.3f}  {p.coverage:8.3f}  {p.out_of_scope_rejected:21.3f}"
-            f"  {p.precision_top5:11.3f}  {p.coverage_top5:10.3f}"
+            f"  {p.full_accuracy:13.3f}  {p.precision_top5:11.3f}  {p.coverage_top5:10.3f}  {label}"
         )
 
 

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli import kb_calibrate
 from cli.output import EXIT_FAILED, EXIT_USAGE, fail
 from core.errors import DoxaError
 from core.services import Services
@@ -67,6 +68,10 @@ def ingest(
             discard_vector_store(services)
         ingestor = KnowledgeBaseIngestor.from_services(services)
         report = _run_with_progress(ingestor, paths, prune, category, rebuild, show=not json_output)
+        if _changed(report):
+            # A new KB state needs its own answer model; a running service would refit it in the background.
+            stored = kb_calibrate.refit_now(services)
+            _errors.print(f"answer model refitted: {stored.model.kind}, threshold {stored.model.threshold:.2f}")
     except DoxaError as exc:
         fail(str(exc), EXIT_USAGE)
     finally:
@@ -95,9 +100,23 @@ def status(json_output: JsonOption = False) -> None:
         table.add_row(name.replace("_", " "), str(summary[name]))
     for name, value in health.items():
         table.add_row(f"vector store {name.replace('_', ' ')}", str(value))
+    answer = summary.get("answer_model", {})
+    table.add_row(
+        "answer model",
+        f"{answer.get('kind')} (threshold {answer.get('threshold')})"
+        + (", stale: refits in the background" if answer.get("stale") else ""),
+    )
     _console.print(table)
+    if "note" in answer:
+        _console.print(f"[yellow]answer model: {answer['note']}[/yellow]")
     if "hint" in summary:
         _console.print(f"[yellow]{summary['hint']}[/yellow]")
+
+
+def _changed(report: IngestReport) -> bool:
+    return bool(
+        report.documents_added or report.documents_updated or report.documents_removed or report.vectors_rebuilt
+    )
 
 
 def _run_with_progress(

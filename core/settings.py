@@ -108,6 +108,48 @@ class Settings(BaseSettings):
     plan_escalate_below: float = Field(
         default=0.30,
         ge=0,
+    # --- Answer confidence: self-calibrated kb_confident (issue 11) ------------------------------
+    answer_target_precision: float = Field(
+        default=0.90,
+        gt=0,
+        le=1,
+        description="Precision of confident answers the calibration aims for: the operating threshold is the lowest "
+        "answer probability whose cross-validated precision on the KB's own held-out phrasings reaches it.",
+    )
+    answer_fallback_threshold: float = Field(
+        default=0.70,
+        ge=0,
+        le=1,
+        description="Best cosine at which a KB too small to calibrate counts as confident (the seed's conservative "
+        "0.70; `doxa kb status` says when it applies).",
+    )
+    answer_min_probes: int = Field(
+        default=30, ge=2, description="Held-out phrasings or titles a KB needs before a model is fitted on it."
+    )
+    answer_min_units: int = Field(
+        default=5, ge=2, description="FAQs plus documents a KB needs before a model is fitted on it."
+    )
+    answer_max_section_probes: int = Field(
+        default=300, gt=0, description="Sections sampled (seeded) as title probes per calibration: bounds its cost."
+    )
+    answer_feedback_weight: float = Field(
+        default=3.0, gt=0, description="Weight of one customer feedback label against one self-made probe."
+    )
+    answer_feedback_min_labels: int = Field(
+        default=20, ge=1, description="Feedback labels needed before any are used in calibration (noise guard)."
+    )
+    answer_refit_check_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds between the service's checks that the KB or the FAQs changed; a change refits the "
+        "answer model in the background while queries keep the last one.",
+    )
+    evaluator_kb_signal: Literal["probability", "steps"] = Field(
+        default="probability",
+        description="The evaluator's KB signal: 'probability' = answer_probability / operating threshold, capped "
+        "at 1 (1.0 exactly at the threshold); 'steps' = the seed's step function of the best cosine.",
+    )
+
         le=1,
         description="The planner sends a ticket straight to a human below this analysis confidence.",
     )

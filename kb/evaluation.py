@@ -1,9 +1,11 @@
 """Retrieval evaluation on labelled FAQ data: ranking quality, latency and confidence calibration.
 
-Input files are JSON Lines: FAQs `{id, question, answer}` and queries `{query, gold_faq_ids}`
+Input files are JSON Lines: FAQs `{id, question, answer[, variants]}` and queries `{query, gold_faq_ids}`
 (`in_scope` too for confidence). Each FAQ becomes one passage (section path = question, text =
-answer), embedded as ingestion embeds chunks, in a temporary collection of the configured vector
-store that is dropped afterwards; the keyword index is built from the same passages in memory.
+answer), embedded as ingestion embeds chunks, plus one passage per variant phrasing (section path = the
+variant, no text) pointing at the same FAQ, in a temporary collection of the configured vector store that
+is dropped afterwards; the keyword index is built from the same passages in memory. A ranking lists each
+FAQ once, at the rank of its best passage (max over its phrasings).
 """
 
 from __future__ import annotations
@@ -38,11 +40,12 @@ _EMBED_BATCH = 64
 
 @dataclass(frozen=True)
 class FaqItem:
-    """One FAQ: the question is its title, the answer its text."""
+    """One FAQ: the question is its title, the answer its text; variants are other ways it is asked."""
 
     id: str
     question: str
     answer: str
+    variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,14 @@ def _read_jsonl(path: Path, required: dict[str, type | tuple[type, ...]]) -> lis
 
 
 def load_faqs(path: Path) -> list[FaqItem]:
-    """FAQs from a JSON Lines file of `{id, question, answer}`; ids must be unique."""
-    faqs = [
-        FaqItem(str(row["id"]), row["question"], row["answer"])
-        for row in _read_jsonl(path, {"id": (str, int), "question": str, "answer": str})
-    ]
+    """FAQs from a JSON Lines file of `{id, question, answer[, variants]}`; ids must be unique."""
+    faqs = []
+    for row in _read_jsonl(path, {"id": (str, int), "question": str, "answer": str}):
+        variants = row.get("variants", [])
+        if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+            raise InvalidInputError(f"{path}: FAQ {row['id']!r}: variants must be a list of strings")
+        unique = tuple(dict.fromkeys(v.strip() for v in variants if v.strip() and v.strip() != row["question"]))
+        faqs.append(FaqItem(str(row["id"]), row["question"], row["answer"], unique))
     seen: set[str] = set()
     for faq in faqs:
         if faq.id in seen:
@@ -108,18 +114,31 @@ def load_queries(path: Path) -> list[LabelledQuery]:
 
 
 def faq_passages(faqs: Sequence[FaqItem]) -> list[Passage]:
-    """One passage per FAQ, with a stable uuid chunk id derived from the FAQ id."""
-    return [
-        Passage(
-            chunk_id=str(uuid.uuid5(_EVAL_NAMESPACE, faq.id)),
-            document_id=faq.id,
-            title=faq.question,
-            section_path=faq.question,
-            text=faq.answer,
-            source=f"faq:{faq.id}",
+    """One passage per FAQ and one per variant, with stable uuid chunk ids derived from the FAQ id."""
+    passages = []
+    for faq in faqs:
+        passages.append(
+            Passage(
+                chunk_id=str(uuid.uuid5(_EVAL_NAMESPACE, faq.id)),
+                document_id=faq.id,
+                title=faq.question,
+                section_path=faq.question,
+                text=faq.answer,
+                source=f"faq:{faq.id}",
+            )
         )
-        for faq in faqs
-    ]
+        passages.extend(
+            Passage(
+                chunk_id=str(uuid.uuid5(_EVAL_NAMESPACE, f"{faq.id}#variant{number}")),
+                document_id=faq.id,
+                title=faq.question,
+                section_path=variant,
+                text="",
+                source=f"faq:{faq.id}",
+            )
+            for number, variant in enumerate(faq.variants, start=1)
+        )
+    return passages
 
 
 @contextmanager
@@ -131,6 +150,8 @@ def faq_retriever(
     store = open_vector_store(services, f"eval_{uuid.uuid4().hex[:12]}")
     try:
         vectors: dict[str, Vectors] = {}
+        if progress is not None:
+            progress = _per_faq(progress, passages)
         for start in range(0, len(passages), _EMBED_BATCH):
             batch = passages[start : start + _EMBED_BATCH]
             embedded = services.embedder.embed_documents([embedded_text(p) for p in batch])
@@ -151,14 +172,32 @@ def faq_retriever(
         store.drop()
 
 
-def ranked_faq_ids(retriever: HybridRetriever, query: str, mode: Mode, depth: int = 10) -> list[str]:
-    """The FAQ ids a mode ranks first for a query (bm25: the keyword index alone, no embedding)."""
+def _per_faq(progress: Progress, passages: Sequence[Passage]) -> Progress:
+    """Progress counted in FAQs (what the CLI's bar expects) while passages are embedded in batches."""
+    done: set[str] = set()
+    position = 0
+
+    def advance(count: int) -> None:
+        nonlocal position
+        batch = passages[position : position + count]
+        position += count
+        fresh = {p.document_id for p in batch} - done
+        done.update(fresh)
+        progress(len(fresh))
+
+    return advance
+
+
+def ranked_faq_ids(
+    retriever: HybridRetriever, query: str, mode: Mode, depth: int = 10, *, query_vector: Vectors | None = None
+) -> list[str]:
+    """The FAQ ids a mode ranks first for a query, each once (bm25: the keyword index alone, no embedding)."""
     if mode == "bm25":
-        matches = retriever.keyword_index.current().search(query, limit=depth)
+        matches = retriever.keyword_index.current().search(query, limit=depth * 4)
         found = retriever.passages.passages([m.chunk_id for m in matches])
-        return [found[m.chunk_id].document_id for m in matches]
-    context = retriever.retrieve(query, top_k=depth, score_threshold=-1.0)
-    return [result["metadata"]["doc_id"] for result in context["results"]]
+        return list(dict.fromkeys(found[m.chunk_id].document_id for m in matches))[:depth]
+    context = retriever.retrieve(query, top_k=depth * 4, score_threshold=-1.0, query_vector=query_vector)
+    return list(dict.fromkeys(result["metadata"]["doc_id"] for result in context["results"]))[:depth]
 
 
 def ranking_metrics(rankings: Sequence[Sequence[str]], queries: Sequence[LabelledQuery]) -> dict[str, float]:

@@ -9,12 +9,20 @@ Two scores are reported per passage and they mean different things:
   similarity, so no threshold applies to it.
 
 Both are rounded to 6 decimals before thresholds apply, so a threshold equal to a shown score keeps it.
+
+`kb_confident` ("safe to answer automatically") comes from the answer-confidence model
+(`kb.answer_confidence`): `answer_probability` is the probability that the top answer is correct, from
+the best cosine, the margin to the next different document and the other O(top-k) signals of the
+candidates in hand; the retriever's `answer_model` source supplies the model fitted on this knowledge base
+(`kb.calibration_store`). Without one, a fallback model makes `kb_confident` the plain "best cosine >=
+`kb_confidence_threshold`".
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -23,6 +31,7 @@ from typing_extensions import TypedDict
 
 from core.embeddings import Embedder, Vectors
 from core.services import Services
+from kb.answer_confidence import CANDIDATE_ROWS, AnswerModel, QueryTerms, answer_features, unit_evidence
 from kb.fusion import CandidateSignals, FusedCandidate, FusionWeights, fuse
 from kb.keyword_index import CachedKeywordIndex, KeywordMatch
 from kb.passages import Passage, PassageSource, PostgresPassages
@@ -73,9 +82,22 @@ class RetrievedPassage(TypedDict):
     ranking_explanation: str
 
 
+class AnswerModelSource(Protocol):
+    """Where the retriever gets the answer-confidence model fitted on its knowledge base."""
+
+    def current(self) -> AnswerModel | None:
+        """The last fitted model (None: not fitted yet); never blocks on a refit."""
+        ...
+
+
 class RetrievalMetadata(TypedDict):
     """Summary of one retrieval: similarity statistics of the results and the two decisions."""
 
+    answer_probability: float
+    answer_threshold: float
+    answer_model: str
+    answer_model_spec: dict[str, Any]
+    answer_features: dict[str, float]
     mean_similarity: float
     max_similarity: float
     min_similarity: float
@@ -118,6 +140,7 @@ class HybridRetriever:
         weights: FusionWeights | None = None,
         dense_candidates: int = 50,
         keyword_candidates: int = 50,
+        answer_model: AnswerModelSource | None = None,
     ) -> None:
         if dense_candidates <= 0 or keyword_candidates < 0:
             raise ValueError("dense_candidates must be > 0 and keyword_candidates >= 0")
@@ -128,6 +151,7 @@ class HybridRetriever:
         self.weights = weights or FusionWeights()
         self.dense_candidates = dense_candidates
         self.keyword_candidates = keyword_candidates
+        self.answer_model = answer_model
 
     @classmethod
     def from_services(
@@ -138,15 +162,24 @@ class HybridRetriever:
         weights: FusionWeights | None = None,
         revision_check_s: float = 1.0,
         embedder: Embedder | None = None,
+        answer_model: AnswerModelSource | None = None,
     ) -> HybridRetriever:
-        """The retriever over the configured vector store and the kb_chunk table (and another embedder if given)."""
+        """The retriever over the configured vector store and the kb_chunk table (and another embedder if given).
+
+        Its answer model is the one fitted on this knowledge base (`kb.calibration_store`), unless given.
+        """
         passages = PostgresPassages(services.db, services.settings.embedding_model)
+        if answer_model is None:
+            from kb.calibration_store import shared_refresher
+
+            answer_model = shared_refresher(services)
         return cls(
             embedder or services.embedder,
             open_vector_store(services, collection),
             CachedKeywordIndex(passages, revision_check_s=revision_check_s),
             passages,
             weights=weights,
+            answer_model=answer_model,
         )
 
     def retrieve(
@@ -174,17 +207,37 @@ class HybridRetriever:
         ranked, revision = self.rank(query, extra_terms, category, query_vector=query_vector)
         # A few spares, in case a vector outlived its kb_chunk row (an ingest in progress, a failed write).
         kept = [c for c in ranked if _shown(c.signals.cosine) >= score_threshold][: top_k + 5]
-        found = self.passages.passages([c.chunk_id for c in kept])
+        # The confidence model reads the best rows by cosine too: fetched in the same round trip.
+        evidence_rows = sorted(ranked, key=lambda c: -c.signals.cosine)[:CANDIDATE_ROWS]
+        found = self.passages.passages(list(dict.fromkeys(c.chunk_id for c in [*kept, *evidence_rows])))
         kept = [c for c in kept if c.chunk_id in found][:top_k]
         results = [_result(candidate, found[candidate.chunk_id], rank) for rank, candidate in enumerate(kept, start=1)]
         similarities = [r["similarity_score"] for r in results]
         best = max(similarities, default=0.0)
+        model = self._model(kb_confidence_threshold)
+        features = answer_features(
+            QueryTerms.of(query),
+            unit_evidence(
+                (found[c.chunk_id].document_id, c.signals.cosine, embedded_text(found[c.chunk_id]))
+                for c in evidence_rows
+                if c.chunk_id in found
+            ),
+            results[0]["metadata"]["doc_id"] if results else None,
+        )
+        # The fallback keeps the seed's meaning exactly: the best cosine among the returned passages.
+        probability = 0.0 if not results else best if model.kind == "fallback" else model.probability(features)
+        probability = round(min(1.0, max(0.0, probability)), SCORE_DECIMALS)
         metadata: RetrievalMetadata = {
+            "answer_probability": probability,
+            "answer_threshold": model.threshold,
+            "answer_model": model.kind,
+            "answer_model_spec": model.as_dict(),
+            "answer_features": {name: round(value, SCORE_DECIMALS) for name, value in features.items()},
             "mean_similarity": round(float(np.mean(similarities)), SCORE_DECIMALS) if similarities else 0.0,
             "max_similarity": best,
             "min_similarity": min(similarities, default=0.0),
             "chunk_count": len(results),
-            "kb_confident": bool(results) and best >= kb_confidence_threshold,
+            "kb_confident": bool(results) and probability >= model.threshold,
             "kb_limit_reached": attempt_number >= max_retrieval_attempts,
             "confidence_score": best,
             "kb_confidence_threshold": kb_confidence_threshold,
@@ -195,6 +248,11 @@ class HybridRetriever:
         return {"results": results, "metadata": metadata}
 
     retrieve_kb_context = retrieve
+
+    def _model(self, kb_confidence_threshold: float) -> AnswerModel:
+        """The fitted model, else the plain cosine threshold the caller asked for."""
+        fitted = self.answer_model.current() if self.answer_model is not None else None
+        return fitted or AnswerModel.fallback(kb_confidence_threshold, "no model fitted for this knowledge base")
 
     def rank(
         self,

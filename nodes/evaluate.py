@@ -23,15 +23,25 @@ def combined_confidence(
     validation: Validation,
     analysis: QueryAnalysis,
 ) -> float:
-    """docs/design.md §5: 0.40 KB signal (step function) + 0.30 classifier + 0.20 validation + 0.10 reformulation."""
+    """docs/design.md §5: 0.40 KB signal + 0.30 classifier + 0.20 validation + 0.10 reformulation.
+
+    The KB signal is the calibrated answer probability scaled around its operating threshold
+    (`TicketPolicy.kb_signal_from_probability`), or with DOXA_EVALUATOR_KB_SIGNAL=steps the seed's step
+    function of the best cosine.
+    """
     w_kb, w_classifier, w_validation, w_reformulation = policy.confidence_weights
     reformulation = (
         1.0
         if analysis.reformulation_similarity >= policy.reformulation_min_similarity
         else max(0.0, analysis.reformulation_similarity)
     )
+    kb_signal = (
+        policy.kb_signal_from_probability(solution.answer_probability, solution.answer_threshold)
+        if policy.kb_signal_source == "probability"
+        else policy.kb_signal(solution.max_similarity or solution.confidence)
+    )
     total = (
-        w_kb * policy.kb_signal(solution.confidence)
+        w_kb * kb_signal
         + w_classifier * classification.overall_confidence
         + w_validation * validation.confidence
         + w_reformulation * reformulation

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
 
+from nodes.answer_probability import answer_probability, retrieval_model
 from nodes.context import FaqMatch, FaqSearch, SectionSource, TicketContext, context_of
 from state.agents import AnswerSource, Citation, Solution
 from state.ticket import TicketState
@@ -18,16 +19,33 @@ FAQ_PASSAGE_PREFIX = "faq:"
 
 
 def solution_from_retrieval(
-    retrieved: Mapping[str, Any], *, exclude: Collection[str], top_k: int, kb_confidence_threshold: float
+    retrieved: Mapping[str, Any],
+    *,
+    exclude: Collection[str],
+    top_k: int,
+    kb_confidence_threshold: float,
+    query: str = "",
 ) -> Solution:
     """Map `retrieve_kb_context`'s contract onto the solution the evaluator and composer read.
 
-    Passages the customer was already shown (and said did not help) are dropped, and the confidence is
-    the best remaining cosine similarity, as the retriever defines it.
+    Passages the customer was already shown (and said did not help) are dropped. `kb_confident` is the
+    answer model's decision on the top passage left: the retriever's own probability when its top passage
+    is still first, else the same model re-scoring the passages in hand.
     """
-    results = [r for r in retrieved.get("results", []) if r.get("metadata", {}).get("chunk_id") not in exclude]
+    all_results = list(retrieved.get("results", []))
+    results = [r for r in all_results if r.get("metadata", {}).get("chunk_id") not in exclude]
     results = results[:top_k]
-    best = max((float(r["similarity_score"]) for r in results), default=0.0)
+    similarities = [float(r["similarity_score"]) for r in results]
+    best = max(similarities, default=0.0)
+    metadata = retrieved.get("metadata", {})
+    model = retrieval_model(metadata, kb_confidence_threshold)
+    if not results:
+        probability = 0.0
+    elif results[0] is (all_results[0] if all_results else None) and "answer_probability" in metadata:
+        probability = float(metadata["answer_probability"])
+    else:
+        top_unit = f"doc:{results[0].get('metadata', {}).get('doc_id', '')}"
+        probability = answer_probability(model, query, results, [], top_unit)
     citations: list[Citation] = []
     seen: set[tuple[str, str]] = set()
     for result in results[:3]:
@@ -41,9 +59,13 @@ def solution_from_retrieval(
     return Solution(
         results=results,
         solution_text=str(results[0]["chunk_text"]) if results else "",
-        confidence=best,
-        kb_confident=bool(results) and best >= kb_confidence_threshold,
-        kb_limit_reached=bool(retrieved.get("metadata", {}).get("kb_limit_reached", False)),
+        confidence=min(1.0, max(0.0, best)),
+        max_similarity=best,
+        mean_similarity=round(sum(similarities) / len(similarities), 6) if similarities else 0.0,
+        answer_probability=probability,
+        answer_threshold=model.threshold,
+        kb_confident=bool(results) and probability >= model.threshold,
+        kb_limit_reached=bool(metadata.get("kb_limit_reached", False)),
         citations=citations,
         answered_by=citations[0].kind if citations else "none",
     )
@@ -75,10 +97,18 @@ def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[s
     if not retrieved.get("results"):
         retrieved = without_sections(search(None), shown_sections)
     solution = solution_from_retrieval(
-        retrieved, exclude=shown, top_k=policy.top_k, kb_confidence_threshold=policy.kb_confidence_threshold
+        retrieved,
+        exclude=shown,
+        top_k=policy.top_k,
+        kb_confidence_threshold=policy.kb_confidence_threshold,
+        query=analysis.reformulation,
     )
-    faq = best_faq(context_of(runtime).faqs, analysis.reformulation, shown, policy.kb_confidence_threshold)
-    solution = prefer_faq(solution, faq, top_k=policy.top_k, kb_confidence_threshold=policy.kb_confidence_threshold)
+    faqs = live_faqs(context_of(runtime).faqs, analysis.reformulation, shown, policy.score_threshold)
+    solution = prefer_faq(
+        solution, faqs[0] if faqs else None, top_k=policy.top_k, kb_confidence_threshold=policy.kb_confidence_threshold
+    )
+    if faqs:
+        solution = rescore_with_faqs(solution, retrieved, faqs, analysis.reformulation, policy.kb_confidence_threshold)
     section = whole_section(context_of(runtime).sections, solution)
     if section:
         solution = solution.model_copy(update={"solution_text": section})
@@ -105,13 +135,46 @@ def whole_section(sections: SectionSource | None, solution: Solution) -> str | N
     return section.text
 
 
-def best_faq(faqs: FaqSearch | None, query: str, shown: Collection[str], threshold: float) -> FaqMatch | None:
-    """The best live FAQ at or above the confidence threshold that the customer was not already shown."""
+def live_faqs(faqs: FaqSearch | None, query: str, shown: Collection[str], min_similarity: float) -> list[FaqMatch]:
+    """The best three live FAQs at or above `min_similarity` that the customer was not already shown."""
     if faqs is None:
-        return None
+        return []
     already_shown = {int(p.removeprefix(FAQ_PASSAGE_PREFIX)) for p in shown if p.startswith(FAQ_PASSAGE_PREFIX)}
-    hits = faqs.search(query, top_k=1, min_similarity=threshold, exclude_ids=already_shown)
+    return list(faqs.search(query, top_k=3, min_similarity=min_similarity, exclude_ids=already_shown))
+
+
+def best_faq(faqs: FaqSearch | None, query: str, shown: Collection[str], threshold: float) -> FaqMatch | None:
+    """The best live FAQ at or above `threshold` that the customer was not already shown."""
+    hits = live_faqs(faqs, query, shown, threshold)
     return hits[0] if hits else None
+
+
+def rescore_with_faqs(
+    solution: Solution, retrieved: Mapping[str, Any], faqs: Sequence[FaqMatch], query: str, fallback_threshold: float
+) -> Solution:
+    """The answer probability of the solution's top answer with the FAQs found counted as competitors (or as it)."""
+    if not solution.results:
+        return solution
+    model = retrieval_model(retrieved.get("metadata", {}), fallback_threshold)
+    top = solution.results[0].get("metadata", {})
+    top_unit = f"faq:{solution.faq_id}" if solution.faq_id is not None else f"doc:{_doc_id(top)}"
+    passages = [r for r in solution.results if not _is_faq(r.get("metadata"))]
+    probability = answer_probability(model, query, passages, faqs, top_unit)
+    return solution.model_copy(
+        update={
+            "answer_probability": probability,
+            "answer_threshold": model.threshold,
+            "kb_confident": probability >= model.threshold,
+        }
+    )
+
+
+def _is_faq(metadata: object) -> bool:
+    return isinstance(metadata, dict) and metadata.get("kind") == "faq"
+
+
+def _doc_id(metadata: object) -> str:
+    return str(metadata.get("doc_id", "")) if isinstance(metadata, dict) else ""
 
 
 def prefer_faq(solution: Solution, faq: FaqMatch | None, *, top_k: int, kb_confidence_threshold: float) -> Solution:
@@ -143,7 +206,7 @@ def prefer_faq(solution: Solution, faq: FaqMatch | None, *, top_k: int, kb_confi
             "results": [passage, *solution.results][:top_k],
             "solution_text": faq.answer,
             "confidence": min(1.0, faq.similarity),
-            "kb_confident": True,
+            "max_similarity": faq.similarity,
             "citations": [citation, *solution.citations][:3],
             "answered_by": "faq",
             "faq_id": faq.id,

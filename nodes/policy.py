@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from core.settings import Settings
 
@@ -30,6 +31,7 @@ class TicketPolicy:
     default_team: str = "tier1-support"
     critical_team: str = "on-call"
     confidence_weights: tuple[float, float, float, float] = DEFAULT_CONFIDENCE_WEIGHTS
+    kb_signal_source: Literal["probability", "steps"] = "probability"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TicketPolicy:
@@ -45,6 +47,7 @@ class TicketPolicy:
             escalate_on_pii=frozenset(settings.escalate_on_pii),
             escalation_teams=dict(settings.escalation_teams),
             critical_team=settings.critical_team,
+            kb_signal_source=settings.evaluator_kb_signal,
         )
 
     def kb_signal(self, kb_score: float) -> float:
@@ -54,6 +57,18 @@ class TicketPolicy:
         return next(
             (signal for offset, signal in KB_SIGNAL_OFFSETS if round(kb_score - threshold - offset, 9) >= 0), 0.0
         )
+
+    def kb_signal_from_probability(self, probability: float, threshold: float) -> float:
+        """The KB signal from the calibrated answer probability, on the seed's scale around its threshold.
+
+        At or above the operating threshold (kb_confident): 0.8 at the threshold rising linearly to 1.0 at
+        probability 1, like the seed's 0.8 / 1.0 steps. Below it: 0.5 x probability / threshold, so an answer
+        the model doubts never weighs more than the seed's "close to the threshold" 0.5.
+        """
+        if threshold <= 0 or round(probability - threshold, 9) >= 0:
+            span = 1.0 - threshold
+            return 1.0 if span <= 0 else round(0.8 + 0.2 * (probability - threshold) / span, 6)
+        return round(0.5 * max(0.0, probability) / threshold, 6)
 
     def known_teams(self) -> frozenset[str]:
         """Every team the routing table can name."""

@@ -141,8 +141,27 @@ class Solution(AgentOutput):
 
     results: list[dict[str, object]] = Field(default_factory=list, description="Ranked passages as retrieved.")
     solution_text: str = ""
-    confidence: float = Field(default=0.0, ge=0, le=1, description="Mean cosine similarity of the kept passages.")
-    kb_confident: bool = False
+    confidence: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Best cosine similarity of the kept passages (= max_similarity; kept for older readers).",
+    )
+    max_similarity: float = Field(default=0.0, ge=-1, le=1, description="Best cosine similarity of the kept passages.")
+    mean_similarity: float = Field(
+        default=0.0, ge=-1, le=1, description="Mean cosine similarity of the kept passages (the seed's definition)."
+    )
+    answer_probability: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Calibrated probability that the top answer is correct (kb.answer_confidence); kb_confident is "
+        "answer_probability >= answer_threshold.",
+    )
+    answer_threshold: float = Field(
+        default=1.0, ge=0, le=1, description="Operating threshold of the answer model that gave the probability."
+    )
+    kb_confident: bool = Field(default=False, description="Safe to answer automatically: the calibrated decision.")
     kb_limit_reached: bool = False
     citations: list[Citation] = Field(default_factory=list)
     answered_by: AnswerSource = "none"

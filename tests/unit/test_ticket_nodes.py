@@ -50,6 +50,21 @@ def test_passages_already_shown_are_skipped_and_confidence_recomputed() -> None:
     assert solution.confidence == 0.65 and solution.kb_confident is False and solution.kb_limit_reached is True
 
 
+def test_kb_confident_is_the_answer_models_decision_not_the_cosine() -> None:
+    from kb.answer_confidence import AnswerModel
+
+    model = AnswerModel("logistic", 0.6, (0.0,) * 8, (1.0,) * 8, (0.0,) * 8, 0.0, {})
+    passage = {"chunk_text": "a", "similarity_score": 0.95, "metadata": {"chunk_id": "a", "doc_id": "d"}}
+    retrieved = {
+        "results": [passage],
+        "metadata": {"answer_probability": 0.42, "answer_model_spec": model.as_dict(), "kb_confident": False},
+    }
+    solution = solution_from_retrieval(retrieved, exclude=(), top_k=5, kb_confidence_threshold=0.50)
+    assert solution.max_similarity == 0.95 and solution.mean_similarity == 0.95
+    assert solution.answer_probability == 0.42 and solution.answer_threshold == 0.6
+    assert solution.kb_confident is False  # a cosine of 0.95 alone no longer makes it confident
+
+
 @pytest.mark.parametrize(("similarity", "confident"), [(0.70, True), (0.699999, False)])
 def test_kb_confident_threshold_edge(similarity: float, confident: bool) -> None:
     retrieved = {"results": [{"chunk_text": "a", "similarity_score": similarity, "metadata": {}}], "metadata": {}}
@@ -125,13 +140,38 @@ def test_evaluator_confidence_follows_the_seed_formula() -> None:
 
     analysis = QueryAnalysis(summary="s", reformulation="r", keywords=[], reformulation_similarity=0.9)
     value = combined_confidence(
-        TicketPolicy(kb_confidence_threshold=0.70),
-        Solution(confidence=0.72),  # KB signal 0.8
+        TicketPolicy(kb_confidence_threshold=0.70, kb_signal_source="steps"),
+        Solution(confidence=0.72, max_similarity=0.72),  # KB signal 0.8
         classification("technique"),  # overall 0.4*0.9 + 0.25*0.8 + 0.2*0.8 + 0.15*0.8 = 0.84
         Validation(valid=True, confidence=0.9),
         analysis,  # similarity above 0.85 counts fully
     )
     assert value == pytest.approx(0.40 * 0.8 + 0.30 * 0.84 + 0.20 * 0.9 + 0.10 * 1.0)
+
+
+@pytest.mark.parametrize(("probability", "signal"), [(0.60, 0.8), (1.0, 1.0), (0.80, 0.9), (0.30, 0.25), (0.0, 0.0)])
+def test_the_evaluator_kb_signal_is_the_answer_probability_around_its_threshold(
+    probability: float, signal: float
+) -> None:
+    assert TicketPolicy().kb_signal_from_probability(probability, 0.60) == pytest.approx(signal)
+
+
+def test_the_evaluator_uses_the_answer_probability_not_the_cosine() -> None:
+    from nodes.evaluate import combined_confidence
+    from state.agents import QueryAnalysis, Validation
+
+    analysis = QueryAnalysis(summary="s", reformulation="r", keywords=[], reformulation_similarity=0.9)
+
+    def confidence(solution: Solution) -> float:
+        return combined_confidence(
+            TicketPolicy(), solution, classification("technique"), Validation(valid=True, confidence=0.9), analysis
+        )
+
+    # A high cosine the model doubts (a same-domain question the KB does not answer) weighs little...
+    doubted = confidence(Solution(confidence=0.9, max_similarity=0.9, answer_probability=0.1, answer_threshold=0.6))
+    # ...and a modest cosine the model trusts weighs a lot.
+    trusted = confidence(Solution(confidence=0.55, max_similarity=0.55, answer_probability=0.95, answer_threshold=0.6))
+    assert trusted - doubted == pytest.approx(0.40 * (0.8 + 0.2 * 0.35 / 0.4 - 0.5 * 0.1 / 0.6), abs=1e-3)
 
 
 def rules_evaluation(**fields: object) -> Evaluation:

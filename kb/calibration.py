@@ -1,0 +1,316 @@
+"""Self-calibration of the answer confidence from a knowledge base alone, with no labelled traffic.
+
+The knowledge base already holds questions with known answers: an FAQ's phrasings, a section's title.
+Leaving one out of the index and asking it is a query the knowledge base answers (a positive: correct when
+its own unit still comes first); leaving a whole FAQ or document out and asking the same phrasing is a
+same-domain question that only *looks* answerable (a negative: any answer is wrong), exactly the hard case of
+real traffic. Leave-out is done on the stored vectors (a masked matrix product), never by re-indexing.
+
+A phrasing held out of a one-row unit leaves what the row holds besides it (an FAQ's answer, a chunk's text)
+as the row's vector, embedded on its own: the phrasing itself never scores against a vector built from it.
+A probe whose unit has nothing left is no positive at all (nothing could answer it) and is only a negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kb.answer_confidence import (
+    CANDIDATE_ROWS,
+    FEATURE_NAMES,
+    AnswerModel,
+    QueryTerms,
+    UnitEvidence,
+    answer_features,
+    feature_vector,
+)
+
+_BATCH_CELLS = 4_000_000  # probes x rows scored at once (16 MB of float32)
+_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class CalibrationIndex:
+    """The index as calibration sees it: one normalised vector, unit and term set per row."""
+
+    vectors: np.ndarray  # (rows, dim), float32, normalised
+    units: tuple[str, ...]
+    terms: tuple[frozenset[str], ...]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A phrasing asked with its row held out: `replacement` is what the row holds without it (None: nothing)."""
+
+    unit_id: str
+    row: int
+    vector: np.ndarray
+    query: QueryTerms
+    replacement: np.ndarray | None = None
+    replacement_terms: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ExtraLabel:
+    """A labelled real query (customer feedback): its vector, terms, the unit answered and whether it was right."""
+
+    vector: np.ndarray
+    query: QueryTerms
+    unit_id: str
+    satisfied: bool
+
+
+@dataclass(frozen=True)
+class CalibrationSet:
+    """Features and labels of the probes (and extra labels), with the unit each came from."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    groups: np.ndarray
+    weights: np.ndarray
+    positives: int  # held-out phrasings whose unit still had content
+    negatives: int  # phrasings asked with their whole unit left out
+    extra: int = 0
+    stand_in_positives: int = 0  # positives asked against a stand-in row (the unit's only phrasing held out)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """What one probability threshold gives on the calibration set (cross-validated probabilities)."""
+
+    threshold: float
+    precision: float
+    coverage: float  # of answerable probes, the share confident and correct
+    negatives_rejected: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted model, its curve and what it was fitted on."""
+
+    model: AnswerModel
+    curve: list[CurvePoint] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"model": self.model.as_dict(), "curve": [vars(point) for point in self.curve]}
+
+
+@dataclass
+class ProbeOutcomes:
+    """Features of each probe asked with its row held out (answerable ones) and with its whole unit left out."""
+
+    held_out: list[dict[str, float]]
+    correct: list[bool]  # whether the held-out probe's own unit came first
+    stand_ins: int  # held-out probes answered by a stand-in row (`Probe.replacement`)
+    held_out_units: list[str]
+    left_out: list[dict[str, float]]
+
+
+def probe_features(index: CalibrationIndex, probes: Sequence[Probe]) -> ProbeOutcomes:
+    """Per probe: features with only its row held out (and whether its unit came first), and with its unit out."""
+    unit_array = np.array(index.units)
+    outcomes = ProbeOutcomes([], [], 0, [], [])
+    batch_size = max(1, min(256, _BATCH_CELLS // max(len(index.units), 1)))
+    for start in range(0, len(probes), batch_size):
+        batch = probes[start : start + batch_size]
+        scores = np.stack([p.vector for p in batch]) @ index.vectors.T
+        for probe, row_scores in zip(batch, scores, strict=True):
+            own = unit_array == probe.unit_id
+            replaced = row_scores.copy()
+            replaced[probe.row] = -np.inf if probe.replacement is None else float(probe.replacement @ probe.vector)
+            remaining = own & np.isfinite(replaced)
+            if remaining.any():
+                features, top = _features(index, probe, replaced)
+                outcomes.held_out.append(features)
+                outcomes.correct.append(top == probe.unit_id)
+                outcomes.held_out_units.append(probe.unit_id)
+                outcomes.stand_ins += probe.replacement is not None
+            outside = np.where(own, -np.inf, row_scores)
+            outcomes.left_out.append(_features(index, probe, outside)[0])
+    return outcomes
+
+
+def _features(index: CalibrationIndex, probe: Probe, scores: np.ndarray) -> tuple[dict[str, float], str | None]:
+    """Features of a probe's best candidate rows under masked scores, and the unit that comes first."""
+    count = min(CANDIDATE_ROWS, int(np.isfinite(scores).sum()))
+    if count == 0:
+        return answer_features(probe.query, []), None
+    rows = np.argpartition(-scores, count - 1)[:count]
+    grouped: dict[str, tuple[list[float], set[str]]] = {}
+    for row in sorted(rows, key=lambda r: -scores[r]):
+        unit = index.units[row]
+        cosines, terms = grouped.setdefault(unit, ([], set()))
+        cosines.append(float(scores[row]))
+        terms.update(probe.replacement_terms if row == probe.row else index.terms[row])
+    units = [UnitEvidence(unit, tuple(c), frozenset(t)) for unit, (c, t) in grouped.items()]
+    units.sort(key=lambda unit: -unit.best)
+    return answer_features(probe.query, units), units[0].unit_id
+
+
+def extra_label_features(index: CalibrationIndex, labels: Sequence[ExtraLabel]) -> list[tuple[dict[str, float], bool]]:
+    """Features of labelled real queries against the full index, labelled correct only when satisfied with its top."""
+    out = []
+    for label in labels:
+        probe = Probe(label.unit_id, -1, label.vector, label.query)
+        features, top = _features(index, probe, index.vectors @ label.vector)
+        out.append((features, label.satisfied and top == label.unit_id))
+    return out
+
+
+def calibration_set(
+    index: CalibrationIndex,
+    probes: Sequence[Probe],
+    extra: Sequence[ExtraLabel] = (),
+    *,
+    extra_weight: float = 3.0,
+) -> CalibrationSet:
+    """Positives (held-out phrasings), same-domain negatives (whole units left out) and any extra labels."""
+    outcomes = probe_features(index, probes)
+    held_out, left_out = outcomes.held_out, outcomes.left_out
+    extra_rows = extra_label_features(index, extra)
+    rows = [feature_vector(f) for f in (*held_out, *left_out)] + [feature_vector(f) for f, _ in extra_rows]
+    labels = [float(ok) for ok in outcomes.correct] + [0.0] * len(left_out) + [float(ok) for _, ok in extra_rows]
+    groups = outcomes.held_out_units + [p.unit_id for p in probes] + [label.unit_id for label in extra]
+    weights = [1.0] * (len(held_out) + len(left_out)) + [extra_weight] * len(extra_rows)
+    return CalibrationSet(
+        features=np.array(rows).reshape(-1, len(FEATURE_NAMES)),
+        labels=np.array(labels),
+        groups=np.array(groups),
+        weights=np.array(weights),
+        positives=len(held_out),
+        negatives=len(left_out),
+        extra=len(extra_rows),
+        stand_in_positives=outcomes.stand_ins,
+    )
+
+
+def fit(
+    data: CalibrationSet,
+    *,
+    target_precision: float,
+    fallback_threshold: float,
+    min_positives: int,
+    min_units: int,
+    fitted_on: dict[str, Any],
+) -> Calibration:
+    """A logistic model and the lowest threshold whose cross-validated precision reaches the target.
+
+    Below `min_positives` answerable probes or `min_units` units, or with one class only, the conservative
+    cosine fallback is returned, saying why.
+    """
+    units = len(set(data.groups.tolist()))
+    described = {**fitted_on, "positives": data.positives, "negatives": data.negatives, "extra_labels": data.extra}
+    reason = None
+    if data.positives < min_positives:
+        reason = f"{data.positives} answerable probes, fewer than the {min_positives} needed to calibrate"
+    elif units < min_units:
+        reason = f"{units} FAQs or documents, fewer than the {min_units} needed to calibrate"
+    elif len(set(data.labels.tolist())) < 2:
+        reason = "every probe has the same label"
+    if reason is not None:
+        model = AnswerModel.fallback(fallback_threshold, reason)
+        return Calibration(AnswerModel(**{**vars(model), "fitted_on": {**described, "reason": reason}}))
+    from sklearn.linear_model import LogisticRegression
+
+    used = features_for(data)
+    columns = np.array([name in used for name in FEATURE_NAMES])
+    mean = np.where(columns, data.features.mean(axis=0), 0.0)
+    spread = data.features.std(axis=0)
+    scale = np.where(columns & (spread > 1e-9), spread, 1.0)
+    standard = np.where(columns, (data.features - mean) / scale, 0.0)
+    cv_probabilities = _cross_validated(standard, data)
+    curve = precision_curve(cv_probabilities, data)
+    threshold = choose_threshold(curve, target_precision)
+    final = LogisticRegression(C=1.0, max_iter=1000).fit(standard, data.labels, sample_weight=data.weights)
+    model = AnswerModel(
+        kind="logistic",
+        threshold=threshold,
+        mean=tuple(float(v) for v in mean),
+        scale=tuple(float(v) for v in scale),
+        coef=tuple(float(v) for v in final.coef_[0]),
+        intercept=float(final.intercept_[0]),
+        fitted_on={
+            **described,
+            "target_precision": target_precision,
+            "reached": _reached(curve, threshold),
+            "features_used": list(used),
+            "stand_in_positives": data.stand_in_positives,
+        },
+    )
+    return Calibration(model, curve)
+
+
+DENSE_FEATURES = ("best_cosine", "margin", "phrasing_spread", "top_share")
+
+
+def features_for(data: CalibrationSet) -> tuple[str, ...]:
+    """The features the probes can teach honestly.
+
+    When most positives were asked against a stand-in row (an FAQ's only phrasing held out, its answer
+    embedded alone), the probe's wording is the FAQ's own question and the stand-in lacks the question's
+    words: the lexical and query-length features of such probes say how FAQ questions differ from answers,
+    not how customers' questions differ from FAQs, so only the dense features are fitted. With phrasings
+    asked as themselves (an FAQ asked many ways, or feedback labels), every feature is.
+    """
+    if data.stand_in_positives * 2 > data.positives:
+        return DENSE_FEATURES
+    return FEATURE_NAMES
+
+
+def _cross_validated(standard: np.ndarray, data: CalibrationSet) -> np.ndarray:
+    """Out-of-fold probabilities, folds split by unit so a unit's probes never train their own score."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    folds = min(_FOLDS, len(set(data.groups.tolist())))
+    probabilities = np.zeros(len(data.labels))
+    for train, test in GroupKFold(n_splits=folds).split(standard, data.labels, data.groups):
+        if len(set(data.labels[train].tolist())) < 2:
+            probabilities[test] = float(data.labels[train][0])
+            continue
+        fold = LogisticRegression(C=1.0, max_iter=1000).fit(
+            standard[train], data.labels[train], sample_weight=data.weights[train]
+        )
+        probabilities[test] = fold.predict_proba(standard[test])[:, 1]
+    return probabilities
+
+
+def precision_curve(probabilities: np.ndarray, data: CalibrationSet) -> list[CurvePoint]:
+    """Precision, coverage and negatives rejected at thresholds 0.05, 0.10 ... 0.95 and 0.99."""
+    is_probe = np.arange(len(data.labels)) < data.positives + data.negatives
+    answerable = np.arange(len(data.labels)) < data.positives
+    negative = is_probe & ~answerable
+    points = []
+    for threshold in [*np.round(np.arange(0.05, 0.951, 0.05), 2), 0.99]:
+        confident = probabilities >= threshold
+        weight_confident = float(data.weights[confident].sum())
+        right = float((data.weights * data.labels)[confident].sum())
+        points.append(
+            CurvePoint(
+                threshold=float(threshold),
+                precision=round(right / weight_confident, 4) if weight_confident else 1.0,
+                coverage=round(float((confident & answerable & (data.labels > 0)).sum() / max(answerable.sum(), 1)), 4),
+                negatives_rejected=round(float((~confident & negative).sum() / max(negative.sum(), 1)), 4),
+            )
+        )
+    return points
+
+
+def choose_threshold(curve: Sequence[CurvePoint], target_precision: float) -> float:
+    """The lowest threshold from which precision stays at or above the target (else the highest one)."""
+    chosen = curve[-1].threshold
+    for point in reversed(curve):
+        if point.precision < target_precision:
+            break
+        chosen = point.threshold
+    return chosen
+
+
+def _reached(curve: Sequence[CurvePoint], threshold: float) -> dict[str, float]:
+    point = next(p for p in curve if p.threshold == threshold)
+    return {"precision": point.precision, "coverage": point.coverage, "negatives_rejected": point.negatives_rejected}

@@ -1,0 +1,129 @@
+"""Calibration probes built from FAQs and sections, and the fit the service and `doxa eval confidence` share.
+
+An FAQ's phrasings (question, variants, source-ticket wordings) are its probes. With several, each is
+asked with only its own row held out; with one, it is asked against the FAQ's answer embedded alone (its
+other text kept, the question's vector gone). A document section's title is asked against its chunk's text
+embedded alone. Every probe is also asked with its whole unit left out: a same-domain negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.embeddings import Embedder
+from core.settings import Settings
+from kb.answer_confidence import QueryTerms
+from kb.calibration import Calibration, CalibrationIndex, ExtraLabel, Probe, calibration_set, fit
+from kb.evaluation import FaqItem, faq_passages
+from kb.keyword_index import tokenize
+from kb.retrieval import embedded_text
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One indexed vector of a unit, and how to probe it.
+
+    `probe_text` is the phrasing the row holds (None: the row holds no askable phrasing); `remainder` is
+    what the row says without it ("" when nothing remains: the row is removed when its phrasing is asked).
+    """
+
+    unit_id: str
+    text: str
+    vector: np.ndarray
+    probe_text: str | None = None
+    remainder: str = ""
+
+
+def build_probes(rows: Sequence[IndexRow], embedder: Embedder) -> tuple[CalibrationIndex, list[Probe]]:
+    """The calibration index over the rows and one probe per askable row (two embeddings per probed row at most)."""
+    index = CalibrationIndex(
+        vectors=np.stack([row.vector for row in rows]).astype(np.float32),
+        units=tuple(row.unit_id for row in rows),
+        terms=tuple(frozenset(tokenize(row.text)) for row in rows),
+    )
+    askable = [i for i, row in enumerate(rows) if row.probe_text]
+    probe_texts = [str(rows[i].probe_text) for i in askable]
+    remainders = [i for i in askable if rows[i].remainder.strip()]
+    embedded = embedder.embed_documents([*probe_texts, *(rows[i].remainder for i in remainders)])
+    probe_vectors = dict(zip(askable, embedded[: len(askable)], strict=True))
+    remainder_vectors = dict(zip(remainders, embedded[len(askable) :], strict=True))
+    probes = [
+        Probe(
+            unit_id=rows[i].unit_id,
+            row=i,
+            vector=probe_vectors[i],
+            query=QueryTerms.of(str(rows[i].probe_text)),
+            replacement=remainder_vectors.get(i),
+            replacement_terms=frozenset(tokenize(rows[i].remainder)),
+        )
+        for i in askable
+    ]
+    return index, probes
+
+
+def faq_rows(embedder: Embedder, faqs: Sequence[FaqItem]) -> list[IndexRow]:
+    """The rows `kb.evaluation.faq_retriever` indexes for these FAQs (question + answer, then each variant)."""
+    passages = faq_passages(faqs)
+    vectors = embedder.embed_documents([embedded_text(p) for p in passages])
+    questions = {faq.id: faq for faq in faqs}
+    rows = []
+    for passage, vector in zip(passages, vectors, strict=True):
+        main = passage.section_path == questions[passage.document_id].question and passage.text == (
+            questions[passage.document_id].answer
+        )
+        rows.append(
+            IndexRow(
+                unit_id=passage.document_id,
+                text=f"{passage.section_path} {passage.text}",
+                vector=vector,
+                probe_text=passage.section_path,
+                remainder=passage.text if main else "",
+            )
+        )
+    return rows
+
+
+def fit_rows(
+    rows: Sequence[IndexRow],
+    embedder: Embedder,
+    settings: Settings,
+    fitted_on: dict[str, Any],
+    extra: Sequence[ExtraLabel] = (),
+) -> Calibration:
+    """Probe the rows and fit the answer model with the configured target and fallback."""
+    if not rows:
+        return fit_empty(settings, fitted_on)
+    index, probes = build_probes(rows, embedder)
+    usable_extra = extra if len(extra) >= settings.answer_feedback_min_labels else ()
+    data = calibration_set(index, probes, usable_extra, extra_weight=settings.answer_feedback_weight)
+    return fit(
+        data,
+        target_precision=settings.answer_target_precision,
+        fallback_threshold=settings.answer_fallback_threshold,
+        min_positives=settings.answer_min_probes,
+        min_units=settings.answer_min_units,
+        fitted_on={**fitted_on, "units": len(set(index.units)), "rows": len(rows), "feedback_labels_seen": len(extra)},
+    )
+
+
+def fit_empty(settings: Settings, fitted_on: dict[str, Any]) -> Calibration:
+    """The fallback for a knowledge base with nothing in it."""
+    from kb.answer_confidence import AnswerModel
+
+    reason = "the knowledge base is empty"
+    return Calibration(
+        AnswerModel(
+            kind="fallback",
+            threshold=settings.answer_fallback_threshold,
+            fitted_on={**fitted_on, "reason": reason, "positives": 0, "negatives": 0},
+        )
+    )
+
+
+def calibrate_faqs(embedder: Embedder, faqs: Sequence[FaqItem], settings: Settings) -> Calibration:
+    """Self-calibration on a set of FAQs (what `doxa eval confidence` does before scoring any query)."""
+    return fit_rows(faq_rows(embedder, faqs), embedder, settings, {"source": "faqs", "faqs": len(faqs)})

@@ -1,0 +1,101 @@
+"""The answer-confidence features, the self-calibration fit and its fallback, on small synthetic indexes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.answer_confidence import AnswerModel, QueryTerms, UnitEvidence, answer_features, unit_evidence
+from kb.calibration import CalibrationIndex, CurvePoint, ExtraLabel, Probe, calibration_set, choose_threshold, fit
+from kb.keyword_index import tokenize
+
+
+def test_margin_is_to_the_next_different_unit_not_another_row_of_the_same_one() -> None:
+    units = unit_evidence([("faq-1", 0.90, "reset password"), ("faq-1", 0.88, "forgot password"), ("faq-2", 0.60, "x")])
+    features = answer_features(QueryTerms.of("reset my password"), units)
+    assert features["best_cosine"] == pytest.approx(0.90)
+    assert features["margin"] == pytest.approx(0.30)  # 0.90 - 0.60, not 0.90 - 0.88
+    assert features["top_share"] == pytest.approx(2 / 3)
+
+
+def test_lexical_features_read_the_query_terms_found_in_the_top_unit() -> None:
+    units = [
+        UnitEvidence("a", (0.7,), frozenset(tokenize("The proxy refuses connections"))),
+        UnitEvidence("b", (0.6,), frozenset(tokenize("Bridges"))),
+    ]
+    query = QueryTerms.of("proxy error 0x80070005")
+    features = answer_features(query, units)
+    assert 0 < features["lexical_overlap"] < 1 and features["lexical_margin"] == features["lexical_overlap"]
+    assert features["identifier_miss"] == 1.0  # the error code is in no unit
+
+
+def test_the_features_of_an_answer_other_than_the_best_unit() -> None:
+    units = unit_evidence([("doc", 0.80, "a"), ("faq", 0.70, "b")])
+    features = answer_features(QueryTerms.of("a"), units, top_unit="faq")
+    assert features["best_cosine"] == pytest.approx(0.70) and features["margin"] == pytest.approx(-0.10)
+
+
+def _clustered_index(units: int, rows_per_unit: int, seed: int = 3) -> tuple[CalibrationIndex, list[Probe]]:
+    """Units as tight clusters of phrasing vectors on a sphere: held-out phrasings find their own unit."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(units, 32))
+    vectors, names, probes = [], [], []
+    for u, centre in enumerate(centres):
+        for _ in range(rows_per_unit):
+            v = centre + rng.normal(scale=0.35, size=32)
+            vectors.append(v / np.linalg.norm(v))
+            names.append(f"u{u}")
+    matrix = np.array(vectors, dtype=np.float32)
+    index = CalibrationIndex(matrix, tuple(names), tuple(frozenset({name}) for name in names))
+    for row, name in enumerate(names):
+        probes.append(Probe(name, row, matrix[row], QueryTerms(frozenset({name}), frozenset())))
+    return index, probes
+
+
+def test_calibration_fits_a_model_that_separates_held_out_phrasings_from_left_out_units() -> None:
+    index, probes = _clustered_index(units=12, rows_per_unit=5)
+    data = calibration_set(index, probes)
+    assert data.positives == data.negatives == 60
+    calibration = fit(data, target_precision=0.9, fallback_threshold=0.7, min_positives=30, min_units=5, fitted_on={})
+    model = calibration.model
+    assert model.kind == "logistic"
+    probabilities = model.probabilities(data.features)
+    answerable = probabilities[: data.positives][data.labels[: data.positives] == 1]
+    assert answerable.mean() > probabilities[data.positives :].mean() + 0.3
+    assert model.fitted_on["reached"]["precision"] >= 0.9
+
+
+def test_a_tiny_knowledge_base_falls_back_to_the_conservative_threshold_and_says_why() -> None:
+    index, probes = _clustered_index(units=3, rows_per_unit=2)
+    data = calibration_set(index, probes)
+    calibration = fit(data, target_precision=0.9, fallback_threshold=0.7, min_positives=30, min_units=5, fitted_on={})
+    assert calibration.model.kind == "fallback" and calibration.model.threshold == 0.7
+    assert "fewer than the 30" in calibration.model.fitted_on["reason"]
+    assert calibration.model.confident({"best_cosine": 0.71}) and not calibration.model.confident({"best_cosine": 0.69})
+
+
+def test_a_one_row_unit_with_nothing_else_is_only_a_negative() -> None:
+    vectors = np.eye(3, dtype=np.float32)
+    index = CalibrationIndex(vectors, ("a", "b", "c"), (frozenset(),) * 3)
+    probes = [Probe(u, i, vectors[i], QueryTerms(frozenset(), frozenset())) for i, u in enumerate("abc")]
+    data = calibration_set(index, probes)
+    assert data.positives == 0 and data.negatives == 3
+
+
+def test_extra_feedback_labels_count_with_their_weight() -> None:
+    index, probes = _clustered_index(units=6, rows_per_unit=3)
+    label = ExtraLabel(index.vectors[0], QueryTerms(frozenset(), frozenset()), "u0", satisfied=False)
+    data = calibration_set(index, probes, [label], extra_weight=3.0)
+    assert data.extra == 1 and data.weights[-1] == 3.0 and data.labels[-1] == 0.0
+
+
+def test_the_threshold_is_the_lowest_from_which_precision_stays_at_the_target() -> None:
+    curve = [CurvePoint(t, p, 0.5, 0.5) for t, p in [(0.1, 0.7), (0.3, 0.92), (0.5, 0.88), (0.7, 0.95), (0.9, 0.99)]]
+    assert choose_threshold(curve, 0.90) == 0.7
+
+
+def test_a_stored_model_round_trips_and_refuses_another_feature_set() -> None:
+    model = AnswerModel("logistic", 0.6, (0.0,) * 8, (1.0,) * 8, (1.0,) + (0.0,) * 7, -0.5, {"positives": 40})
+    assert AnswerModel.from_dict(model.as_dict()) == model
+    with pytest.raises(ValueError, match="another feature set"):
+        AnswerModel.from_dict({**model.as_dict(), "features": ["best_cosine"]})
