@@ -10,17 +10,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from core.durations import match_duration
 from core.errors import ConflictError
 from core.services import Services
 from core.settings import get_settings
 from faq_mining.service import MiningRun, MiningService
 from faq_mining.state import MiningRequest
+from faq_mining.ticket_import import parse_closed_at
+from faq_mining.watermark import INGEST_LAG
 
 STEPS = (
     "fetch",
@@ -50,13 +54,33 @@ def mine(
         int | None, typer.Option("--limit", min=1, max=100_000, help="Most tickets this run reads (default: settings).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's statistics as JSON.")] = False,
+    rewind: Annotated[
+        bool,
+        typer.Option(
+            "--rewind", help="Re-read the whole lookback window, ignoring the watermark (staged tickets stay skipped)."
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Re-read tickets imported since then: a duration back from now (2d, 12h) or an ISO date; "
+            "staged tickets stay skipped.",
+        ),
+    ] = None,
 ) -> None:
     """Mine resolved tickets into FAQ candidates that wait for review (`doxa faq list --status PENDING`)."""
     stderr = Console(stderr=True)
+    if rewind and since is not None:
+        raise typer.BadParameter("--rewind and --since both say where to start reading: give one", param_hint="--since")
+    reread_since = _moment(since) if since is not None else None
     with _services() as services:
         settings = services.settings
         request = MiningRequest(
-            lookback_days=lookback_days or settings.mining_lookback_days, limit=limit or settings.mining_limit
+            lookback_days=lookback_days or settings.mining_lookback_days,
+            limit=limit or settings.mining_limit,
+            rewind=rewind,
+            reread_since=reread_since,
         )
         service = MiningService.from_services(services)
         with Progress(
@@ -87,6 +111,19 @@ def mine(
     typer.echo(run.model_dump_json(indent=2) if as_json else _report(run))
 
 
+def _moment(text: str) -> datetime:
+    """`--since`: a duration back from now (`2d`) or an ISO 8601 date or time (naive: UTC)."""
+    duration = match_duration(text)
+    if duration is not None:
+        return datetime.now(UTC) - duration
+    try:
+        return parse_closed_at(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r}: expected a duration such as 2d or 12h, or an ISO date", param_hint="--since"
+        ) from None
+
+
 def _report(run: MiningRun) -> str:
     stats = run.stats
     lines = [
@@ -97,6 +134,9 @@ def _report(run: MiningRun) -> str:
         f"  failed       {stats.failed}",
         f"  waiting      {run.waiting_reviews} review(s); watermark {'advanced' if run.watermark_advanced else 'kept'}",
     ]
+    if stats.waiting_lag:
+        minutes = round(INGEST_LAG.total_seconds() / 60)
+        lines.append(f"  {stats.waiting_lag} ticket(s) closed in the last {minutes} minutes wait for the next run")
     lines.extend(f"    {failure.ticket_id}: {failure.reason}" for failure in stats.failures[:20])
     if len(stats.failures) > 20:
         lines.append(f"    ... and {len(stats.failures) - 20} more (see --json)")

@@ -63,6 +63,16 @@ class MiningRequest(BaseModel):
         max_length=MAX_INLINE_TICKETS,
         description="Tickets to mine instead of reading ClickHouse; the watermark is left alone.",
     )
+    rewind: bool = Field(
+        default=False,
+        description="Read the lookback window from its start, ignoring the watermark (already staged tickets stay "
+        "skipped; the watermark never moves back).",
+    )
+    reread_since: datetime | None = Field(
+        default=None,
+        description="Read again the tickets that arrived at or after this moment, ignoring the watermark (already "
+        "staged tickets stay skipped; the watermark never moves back).",
+    )
 
 
 class MiningFailure(BaseModel):
@@ -88,6 +98,8 @@ class MiningStats(BaseModel):
     skipped_pii: int = 0
     failed: int = 0
     failures: list[MiningFailure] = []
+    # Not part of `processed`: tickets this run did not read because they closed within the ingest lag.
+    waiting_lag: int = 0
 
     def accounted(self) -> int:
         """Tickets with an outcome; equals `processed` at the end of a run."""

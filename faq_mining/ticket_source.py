@@ -4,9 +4,12 @@ The table is a ReplacingMergeTree ordered by ticket id, versioned by `imported_a
 again replaces it (the latest import wins), and every read uses FINAL, so a re-import never shows up as
 a duplicate even before ClickHouse merges the parts.
 
-Reads page by keyset on (closed_at, id): a page asks for tickets strictly after the last one it saw,
-so tickets sharing a closing time are never lost or repeated at a page boundary, and a stored cursor
-(see `faq_mining.watermark`) lets the next run resume exactly where the last one stopped.
+Reads page by keyset on (imported_at, id), the order in which tickets ARRIVED: a page asks for tickets
+strictly after the last one it saw, so tickets sharing an import time are never lost or repeated at a page
+boundary, and a stored cursor (see `faq_mining.watermark`) lets the next run resume exactly where the last
+one stopped. Arrival order, not closing order, because exports arrive late and out of order: a ticket
+imported after a run but closed before that run's position would otherwise never be read. The lookback
+window still applies to `closed_at` (how old a ticket may be to be mined at all).
 
 Example:
     >>> source = TicketSource(open_clickhouse(settings))
@@ -59,9 +62,9 @@ ORDER BY id
 
 @dataclass(frozen=True, order=True)
 class Cursor:
-    """A position in (closed_at, ticket id) order: everything up to and including it has been read."""
+    """A position in arrival order, (imported_at, ticket id): everything up to and including it has been read."""
 
-    closed_at: datetime
+    arrived_at: datetime
     ticket_id: str
 
 
@@ -78,6 +81,9 @@ class ResolvedTicket(BaseModel):
     subcategory1: str = Field(default="", description="First-level subcategory.")
     status: str = Field(min_length=1, description="Ticket status, e.g. Closed or Resolved.")
     closed_at: UtcDatetime = Field(description="When the ticket was closed (UTC).")
+    arrived_at: UtcDatetime | None = Field(
+        default=None, description="When it reached the source (ClickHouse's imported_at); set on read, never imported."
+    )
 
     @field_validator("id", "subject", "category", "subcategory1", "status", mode="before")
     @classmethod
@@ -96,16 +102,23 @@ class ResolvedTicket(BaseModel):
 
     @property
     def cursor(self) -> Cursor:
-        """The ticket's position in (closed_at, id) order."""
-        return Cursor(self.closed_at, self.id)
+        """The ticket's position in arrival order; only a ticket read from a source has one."""
+        if self.arrived_at is None:
+            raise ValueError(f"ticket {self.id!r} was not read from a source: it has no arrival position")
+        return Cursor(self.arrived_at, self.id)
 
 
 class TicketPage(BaseModel):
-    """One page of resolved tickets in (closed_at, id) order."""
+    """One page of resolved tickets in arrival order."""
 
     tickets: list[ResolvedTicket]
     next_cursor: Cursor | None = Field(description="Pass as `after` for the next page; None when empty.")
     exhausted: bool = Field(description="Fewer tickets than the limit came back: nothing more to read now.")
+    waiting: int = Field(
+        default=0,
+        description="Resolved tickets after `after` closed at or after `until` (the ingest lag): not read yet, and "
+        "the page stops before the first of them so that a later run still reads them.",
+    )
 
 
 class StatusCount(BaseModel):
@@ -202,13 +215,39 @@ class TicketSource:
         limit: int,
         after: Cursor | None = None,
     ) -> TicketPage:
-        """Resolved tickets closed in [since, until), strictly after `after`, oldest first, at most `limit`.
+        """Resolved tickets closed at or after `since`, arrived strictly after `after`, in arrival order, at most `limit`.
 
-        Pass `until = now - allowed ingestion lag` on scheduled runs: a cursor stored past tickets that
-        have not reached ClickHouse yet would skip them when they land.
+        `until` is the ingest lag's bound (`now - lag` on scheduled runs): a ticket closed at or after it is
+        not read yet, and neither is anything that arrived after it, so that the cursor never passes a
+        ticket a later run must still read; the page counts them in `waiting`. A ticket counts as closed no
+        later than it arrived, so one dated in the future cannot hold the rest back beyond the lag.
         """
         if limit < 1:
             raise InvalidInputError(f"limit must be at least 1, got {limit}")
+        conditions, params = self._resolved_conditions(since, after)
+        waiting = 0
+        if until is not None:
+            params["until"] = _clickhouse_time(until)
+            waiting, first_waiting = self._first_waiting(conditions, params)
+            conditions = [*conditions, f"least(closed_at, imported_at) < {{until:{_TIME}}}"]
+            if first_waiting is not None:
+                conditions.append(f"(imported_at, id) < ({{hold_at:{_TIME}}}, {{hold_id:String}})")
+                params["hold_at"] = _clickhouse_time(first_waiting.arrived_at)
+                params["hold_id"] = first_waiting.ticket_id
+        params["limit"] = limit
+        statement = (
+            f"SELECT {', '.join(TICKET_FIELDS)}, imported_at AS arrived_at FROM {self.table} FINAL"
+            f" WHERE {' AND '.join(conditions)} ORDER BY imported_at, id LIMIT {{limit:UInt32}}"
+        )
+        tickets = [ResolvedTicket.model_validate(row) for row in self.clickhouse.query(statement, params)]
+        return TicketPage(
+            tickets=tickets,
+            next_cursor=tickets[-1].cursor if tickets else after,
+            exhausted=len(tickets) < limit,
+            waiting=waiting,
+        )
+
+    def _resolved_conditions(self, since: datetime | None, after: Cursor | None) -> tuple[list[str], dict[str, Any]]:
         status_names = [f"status_{i}" for i in range(len(self.statuses))]
         params: dict[str, Any] = dict(zip(status_names, self.statuses, strict=True))
         conditions = [f"status IN ({', '.join(f'{{{name}:String}}' for name in status_names)})"]
@@ -221,24 +260,24 @@ class TicketSource:
         if since is not None:
             conditions.append(f"closed_at >= {{since:{_TIME}}}")
             params["since"] = _clickhouse_time(since)
-        if until is not None:
-            conditions.append(f"closed_at < {{until:{_TIME}}}")
-            params["until"] = _clickhouse_time(until)
         if after is not None:
-            conditions.append(f"(closed_at, id) > ({{after_closed_at:{_TIME}}}, {{after_id:String}})")
-            params["after_closed_at"] = _clickhouse_time(after.closed_at)
+            conditions.append(f"(imported_at, id) > ({{after_at:{_TIME}}}, {{after_id:String}})")
+            params["after_at"] = _clickhouse_time(after.arrived_at)
             params["after_id"] = after.ticket_id
-        params["limit"] = limit
-        statement = (
-            f"SELECT {', '.join(TICKET_FIELDS)} FROM {self.table} FINAL"
-            f" WHERE {' AND '.join(conditions)} ORDER BY closed_at, id LIMIT {{limit:UInt32}}"
+        return conditions, params
+
+    def _first_waiting(self, conditions: list[str], params: dict[str, Any]) -> tuple[int, Cursor | None]:
+        """How many readable tickets the ingest lag holds back, and the first of them in arrival order."""
+        (row,) = self.clickhouse.query(
+            "SELECT count() AS waiting, min(imported_at) AS first_at, argMin(id, (imported_at, id)) AS first_id"
+            f" FROM {self.table} FINAL WHERE {' AND '.join(conditions)}"
+            f" AND least(closed_at, imported_at) >= {{until:{_TIME}}}",
+            params,
         )
-        tickets = [ResolvedTicket.model_validate(row) for row in self.clickhouse.query(statement, params)]
-        return TicketPage(
-            tickets=tickets,
-            next_cursor=tickets[-1].cursor if tickets else after,
-            exhausted=len(tickets) < limit,
-        )
+        waiting = int(row["waiting"])
+        if not waiting:
+            return 0, None
+        return waiting, Cursor(parse_closed_at(row["first_at"]), str(row["first_id"]))
 
     def iter_resolved(
         self, since: datetime | None, until: datetime | None, page_size: int, after: Cursor | None = None

@@ -1,4 +1,7 @@
-"""Where FAQ mining stopped: a per-source (closed_at, ticket id) watermark in PostgreSQL.
+"""Where FAQ mining stopped: a per-source watermark in PostgreSQL, a position in ARRIVAL order (imported_at, id).
+
+Arrival, not closing time (migration 0020): exports come late and out of order, and a ticket imported after
+a run but closed before that run's position must still be read. The lookback window stays on `closed_at`.
 
 A scheduled run loads the watermark, fetches the tickets strictly after it page by page, and advances
 it after each page is fully processed, ideally in the same transaction that stores the page's
@@ -32,9 +35,12 @@ from faq_mining.ticket_source import Cursor
 Connection = psycopg.Connection[DictRow]
 
 
+INGEST_LAG = timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class MiningWindow:
-    """What one run reads: closed in [since, until), strictly after `after`."""
+    """What one run reads: closed in [since, until), arrived strictly after `after`."""
 
     since: datetime
     until: datetime
@@ -45,13 +51,13 @@ def mining_window(
     watermark: Cursor | None,
     lookback_days: int,
     now: datetime,
-    ingest_lag: timedelta = timedelta(minutes=5),
+    ingest_lag: timedelta = INGEST_LAG,
 ) -> MiningWindow:
     """The window of a run: the last `lookback_days`, resumed after the watermark.
 
-    `until` stays `ingest_lag` behind `now` so that the watermark never passes tickets still on
-    their way into ClickHouse. A watermark older than the lookback start is honoured as far as the
-    lookback allows: `lookback_days` is the oldest a ticket may be to be mined at all.
+    `until` stays `ingest_lag` behind `now`: tickets closed since then wait for a later run (the source
+    stops before the first of them, so the watermark never passes them). `lookback_days` is the oldest
+    (by closing time) a ticket may be to be mined at all, however late it arrived.
     """
     if lookback_days < 1:
         raise InvalidInputError(f"lookback_days must be at least 1, got {lookback_days}")
@@ -59,7 +65,7 @@ def mining_window(
 
 
 class WatermarkStore:
-    """The `mining_watermark` table (migration 0005)."""
+    """The `mining_watermark` table (migrations 0005 and 0020)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -73,12 +79,16 @@ class WatermarkStore:
             yield own
 
     def load(self, source: str, *, conn: Connection | None = None) -> Cursor | None:
-        """The last fully processed position of `source`, or None before its first run."""
+        """The last fully processed position of `source`, or None before its first run.
+
+        A watermark kept on closing times before migration 0020 has no arrival position: None, so the next
+        run reads its lookback window once more (already staged tickets stay skipped).
+        """
         with self._connection(conn) as active:
             row = active.execute(
-                "SELECT closed_at, ticket_id FROM mining_watermark WHERE source = %s", (source,)
+                "SELECT arrived_at, ticket_id FROM mining_watermark WHERE source = %s", (source,)
             ).fetchone()
-        return None if row is None else Cursor(row["closed_at"], row["ticket_id"])
+        return None if row is None or row["arrived_at"] is None else Cursor(row["arrived_at"], row["ticket_id"])
 
     def advance(self, source: str, cursor: Cursor, tickets: int, *, conn: Connection | None = None) -> None:
         """Move `source`'s watermark forward to `cursor`, adding `tickets` to its processed total.
@@ -89,14 +99,14 @@ class WatermarkStore:
         """
         with self._connection(conn) as active:
             row = active.execute(
-                "INSERT INTO mining_watermark AS w (source, closed_at, ticket_id, tickets_processed)"
+                "INSERT INTO mining_watermark AS w (source, arrived_at, ticket_id, tickets_processed)"
                 " VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (source) DO UPDATE SET closed_at = EXCLUDED.closed_at,"
+                " ON CONFLICT (source) DO UPDATE SET arrived_at = EXCLUDED.arrived_at,"
                 " ticket_id = EXCLUDED.ticket_id,"
                 " tickets_processed = w.tickets_processed + EXCLUDED.tickets_processed, updated_at = now()"
-                " WHERE (w.closed_at, w.ticket_id) <= (EXCLUDED.closed_at, EXCLUDED.ticket_id)"
+                " WHERE w.arrived_at IS NULL OR (w.arrived_at, w.ticket_id) <= (EXCLUDED.arrived_at, EXCLUDED.ticket_id)"
                 " RETURNING source",
-                (source, cursor.closed_at, cursor.ticket_id, tickets),
+                (source, cursor.arrived_at, cursor.ticket_id, tickets),
             ).fetchone()
         if row is None:
             current = self.load(source, conn=conn)

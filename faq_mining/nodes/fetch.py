@@ -8,13 +8,13 @@ from langgraph.runtime import Runtime
 
 from core.errors import ConfigurationError
 from faq_mining.nodes.context import MiningContext, mining_context, now_utc
-from faq_mining.state import InlineTicket, MinedTicket, MiningState, MiningStats
-from faq_mining.ticket_source import ResolvedTicket
+from faq_mining.state import InlineTicket, MinedTicket, MiningRequest, MiningState, MiningStats
+from faq_mining.ticket_source import Cursor, ResolvedTicket
 from faq_mining.watermark import mining_window
 
 
 def fetch(state: MiningState, runtime: Runtime[MiningContext]) -> dict[str, Any]:
-    """Read at most `limit` tickets closed in the lookback window, oldest first, resuming after the watermark.
+    """Read at most `limit` tickets closed in the lookback window, in arrival order, resuming after the watermark.
 
     Inline tickets (the API's POST /process) bypass ClickHouse and leave the watermark alone. ClickHouse
     errors propagate: a source that cannot be read fails the run, it does not look like an empty one.
@@ -28,26 +28,37 @@ def fetch(state: MiningState, runtime: Runtime[MiningContext]) -> dict[str, Any]
     if context.source is None:
         raise ConfigurationError("this mining run has no ticket source; pass tickets inline")
     source = context.source
-    window = mining_window(context.watermarks.load(source.name), request.lookback_days, now_utc(context))
+    window = mining_window(_start(request, context.watermarks.load(source.name)), request.lookback_days, now_utc(context))
     fetched: list[ResolvedTicket] = []
     after = window.after
+    waiting = 0
     while len(fetched) < request.limit:
         page_size = min(context.policy.page_size, request.limit - len(fetched))
         page = source.fetch_resolved(window.since, window.until, page_size, after)
         fetched.extend(page.tickets)
         after = page.next_cursor
+        waiting = page.waiting
         if page.exhausted:
             break
     tickets = [_from_source(ticket) for ticket in fetched]
     return {
         "tickets": tickets,
-        "watermark_target": fetched[-1].cursor if fetched else None,
-        "stats": MiningStats(processed=len(tickets)),
+        "watermark_target": after if fetched else None,
+        "stats": MiningStats(processed=len(tickets), waiting_lag=waiting),
     }
 
 
+def _start(request: MiningRequest, watermark: Cursor | None) -> Cursor | None:
+    """Where this run starts reading: after the watermark, or earlier when the request asks to re-read."""
+    if request.rewind:
+        return None
+    if request.reread_since is not None:
+        return Cursor(request.reread_since, "")  # every id sorts after "": tickets of that very moment are read
+    return watermark
+
+
 def _from_source(ticket: ResolvedTicket) -> MinedTicket:
-    return MinedTicket(**ticket.model_dump())
+    return MinedTicket(**ticket.model_dump(exclude={"arrived_at"}))
 
 
 def _from_inline(ticket: InlineTicket, context: MiningContext) -> MinedTicket:

@@ -18,6 +18,7 @@ from cli.main import app as doxa_app
 from core.services import Services
 from faq_mining.service import MiningService
 from faq_mining.ticket_source import TicketSource
+from faq_mining.watermark import WatermarkStore
 from tests.integration.test_faq_mining import problem_tickets
 
 runner = CliRunner()
@@ -80,3 +81,37 @@ def test_a_run_that_finds_another_in_progress_does_nothing(cli_services: Service
         result = runner.invoke(doxa_app, ["faq", "mine", "--json"])
     assert result.exit_code == 0, result.output
     assert "in progress" in json.loads(result.stdout)["skipped"]
+
+
+def test_rewind_and_since_reread_without_staging_twice_or_moving_the_watermark_back(cli_services: Services) -> None:
+    first = invoke("mine", "--json")
+    assert first["stats"]["processed"] == 10 and first["stats"]["staged_tickets"] > 0
+    watermarks = WatermarkStore(cli_services.db)
+    source_name = f"clickhouse:{cli_services.settings.mining_database}.tickets"
+    position = watermarks.load(source_name)
+
+    rewound = invoke("mine", "--rewind", "--json")
+    assert rewound["stats"]["processed"] == 10
+    assert (rewound["stats"]["staged_new"], rewound["stats"]["skipped_duplicate"]) == (
+        0,
+        first["stats"]["staged_tickets"],
+    )
+    recent = invoke("mine", "--since", "1h", "--json")  # imported seconds ago
+    assert recent["stats"]["processed"] == 10 and recent["stats"]["staged_new"] == 0
+    assert watermarks.load(source_name) == position
+    assert invoke("mine", "--since", "2030-01-01", "--json")["stats"]["processed"] == 0
+
+    refused = runner.invoke(doxa_app, ["faq", "mine", "--rewind", "--since", "2d"])
+    assert refused.exit_code != 0 and "give one" in refused.output
+    assert "Traceback" not in refused.output
+
+
+def test_a_run_says_how_many_recently_closed_tickets_wait_for_the_next_run(cli_services: Services) -> None:
+    source = TicketSource(cli_services.clickhouse, database=cli_services.settings.mining_database)
+    just_closed = datetime.now(UTC) - timedelta(minutes=1)
+    source.import_rows(
+        [{"id": "RECENT-1", "body": "My VPN drops every ten minutes.", "status": "Closed", "closed_at": just_closed}]
+    )
+    text = invoke("mine")
+    assert "10 ticket(s)" in text
+    assert "1 ticket(s) closed in the last 5 minutes wait for the next run" in text

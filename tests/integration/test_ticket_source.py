@@ -90,15 +90,36 @@ def test_lookback_window_and_limit_are_honoured(source: TicketSource) -> None:
     source.import_rows([ticket(day, NOW - timedelta(days=day, minutes=1)) for day in range(10)])
     window = mining_window(None, lookback_days=3, now=NOW, ingest_lag=timedelta(0))
     page = source.fetch_resolved(window.since, window.until, limit=100)
-    assert [t.id for t in page.tickets] == ["2", "1", "0"]
-    assert page.exhausted
-    # The default ingest lag leaves the ticket closed a minute ago for a later run.
-    lagging = mining_window(None, lookback_days=3, now=NOW)
-    assert [t.id for t in source.fetch_resolved(lagging.since, lagging.until, limit=100).tickets] == ["2", "1"]
+    # One import: one arrival time, so arrival order is id order.
+    assert [t.id for t in page.tickets] == ["0", "1", "2"]
+    assert page.exhausted and page.waiting == 0
     limited = source.fetch_resolved(None, None, limit=4)
-    assert [t.id for t in limited.tickets] == ["9", "8", "7", "6"]
+    assert [t.id for t in limited.tickets] == ["0", "1", "2", "3"]
     assert not limited.exhausted
-    assert source.fetch_resolved(None, NOW - timedelta(days=8), limit=100).tickets[-1].id == "8"
+
+
+def test_tickets_closed_within_the_ingest_lag_wait_and_hold_back_later_arrivals(source: TicketSource) -> None:
+    now = datetime.now(UTC)
+    source.import_rows([ticket("a", now - timedelta(hours=2))])
+    source.import_rows([ticket("b", now - timedelta(minutes=1))])  # closed a minute ago: may still change
+    source.import_rows([ticket("c", now - timedelta(hours=3))])  # arrived after b
+    lagging = mining_window(None, lookback_days=3, now=now)
+    page = source.fetch_resolved(lagging.since, lagging.until, limit=100)
+    assert [t.id for t in page.tickets] == ["a"] and page.waiting == 1
+    # The cursor stops before b, so a run after the lag reads b and c.
+    later = mining_window(page.next_cursor, lookback_days=3, now=now + timedelta(minutes=10))
+    rest = source.fetch_resolved(later.since, later.until, limit=100, after=later.after)
+    assert [t.id for t in rest.tickets] == ["b", "c"] and rest.waiting == 0
+
+
+def test_a_ticket_dated_in_the_future_waits_no_longer_than_the_lag_after_it_arrived(source: TicketSource) -> None:
+    now = datetime.now(UTC)
+    source.import_rows([ticket("future", now + timedelta(days=30)), ticket("old", now - timedelta(hours=1))])
+    window = mining_window(None, lookback_days=3, now=now + timedelta(minutes=10))
+    assert sorted(t.id for t in source.fetch_resolved(window.since, window.until, limit=10).tickets) == [
+        "future",
+        "old",
+    ]
 
 
 def test_paging_returns_every_ticket_once_even_with_ties_across_page_boundaries(source: TicketSource) -> None:
@@ -111,7 +132,7 @@ def test_paging_returns_every_ticket_once_even_with_ties_across_page_boundaries(
     assert sorted(ids) == sorted(r["id"] for r in rows)
     assert len(ids) == len(set(ids))
     cursors = [t.cursor for page in pages for t in page.tickets]
-    assert cursors == sorted(cursors)
+    assert cursors == sorted(cursors) and all(t.arrived_at is not None for page in pages for t in page.tickets)
     # Past the end, a page is empty and keeps the cursor, so a caller never rewinds to the start.
     beyond = source.fetch_resolved(None, None, limit=4, after=cursors[-1])
     assert (beyond.tickets, beyond.next_cursor, beyond.exhausted) == ([], cursors[-1], True)
@@ -128,7 +149,7 @@ def test_cursor_values_are_bound_not_spliced(source: TicketSource) -> None:
 def test_closing_times_round_trip_to_the_microsecond_in_utc(source: TicketSource) -> None:
     sent = ["2024-05-06T07:08:09.123456Z", "2024-05-06T09:08:09+02:00", "2024-05-06 07:08:10"]
     source.import_rows([ticket(i, NOW) | {"closed_at": value} for i, value in enumerate(sent)])
-    received = [t.closed_at for t in source.fetch_resolved(None, None, limit=10).tickets]
+    received = sorted(t.closed_at for t in source.fetch_resolved(None, None, limit=10).tickets)
     assert received == [
         datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
         datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
@@ -179,6 +200,26 @@ def test_watermark_resumes_runs_without_skipping_or_repeating(source: TicketSour
     with db.connection() as conn:
         total = conn.execute("SELECT tickets_processed FROM mining_watermark WHERE source = 'tickets'").fetchone()
     assert total == {"tickets_processed": 29}
+
+
+def test_a_ticket_imported_late_is_read_even_though_it_closed_before_the_last_run(
+    source: TicketSource, db: Database
+) -> None:
+    watermarks = WatermarkStore(db)
+    source.import_rows([ticket("on-time", NOW - timedelta(hours=1))])
+    assert run_once(source, watermarks, NOW, limit=10) == ["on-time"]
+    # Exported late: closed three hours before the ticket the last run stopped at.
+    source.import_rows([ticket("late", NOW - timedelta(hours=3))])
+    assert run_once(source, watermarks, NOW, limit=10) == ["late"]
+    assert run_once(source, watermarks, NOW, limit=10) == []
+
+
+def test_reimporting_a_ticket_makes_it_arrive_again(source: TicketSource, db: Database) -> None:
+    watermarks = WatermarkStore(db)
+    source.import_rows([ticket("t1", NOW - timedelta(hours=1)), ticket("t2", NOW - timedelta(hours=1))])
+    assert sorted(run_once(source, watermarks, NOW, limit=10)) == ["t1", "t2"]
+    source.import_rows([ticket("t1", NOW - timedelta(hours=1), closurenotes="a better fix")])
+    assert run_once(source, watermarks, NOW, limit=10) == ["t1"]  # skip_staged drops it if already staged
 
 
 def test_watermark_refuses_to_move_backwards(db: Database) -> None:

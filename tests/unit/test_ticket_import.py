@@ -114,7 +114,9 @@ def test_ticket_model_normalises_ids_and_refuses_blank_text() -> None:
         {"id": 42, "body": " printer jams ", "status": "Closed", "closed_at": "2024-05-06T07:08:09Z", "category": 7}
     )
     assert (ticket.id, ticket.body, ticket.category, ticket.closed_at) == ("42", "printer jams", "7", MOMENT)
-    assert ticket.cursor.ticket_id == "42"
+    assert ticket.arrived_at is None  # set by the source when read, never by an import
+    with pytest.raises(ValueError, match="no arrival position"):
+        _ = ticket.cursor
     for blank in ({"body": "   "}, {"id": ""}, {"status": ""}):
         with pytest.raises(ValidationError):
             ResolvedTicket.model_validate({"id": 1, "body": "b", "status": "Closed", "closed_at": MOMENT} | blank)
