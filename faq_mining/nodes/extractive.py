@@ -1,8 +1,11 @@
 """The offline analysis: an FAQ drafted from the tickets themselves, deterministic and with no model.
 
-The question comes from the group's most central ticket (greetings and signatures removed), the answer
-from the most informative closure note among the most central tickets, the tags from keywords and the
-category. Notes that say only that something was done ("fixed", "closed", "duplicate") teach nothing.
+The question comes from the group's most central ticket: its subject when the subject is a question,
+else the body's first question (or first sentence), tidied. The answer is the most informative closure
+note among the most central tickets, rewritten from the agent's voice ("Asked the customer to clear the
+cache") to the customer's ("Clear the cache"). Notes that say only that something was done ("fixed",
+"closed", "duplicate") teach nothing. A MERGE keeps the approved answer and adds only the sentences of the
+new note it does not already say, so approving it as proposed never drops the original guidance.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 
+from faq_mining.faq_store import SimilarFaq
 from faq_mining.state import FaqAnalysis, MinedTicket, TicketCluster
 from text.analysis import extract_keywords
 
@@ -29,6 +33,34 @@ _SIGN_OFF = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|tr|aw)\s*:\s*)+", re.IGNORECASE)
+_QUESTION_START = re.compile(
+    r"^(?:how|why|what|when|where|which|who|can|could|is|are|do|does|did|should|will|would|may|"
+    r"comment|pourquoi|quand|quel|quelle|quels|quelles|où|est-ce|puis-je|peut-on|dois-je)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+")
+# A sentence of the new note that shares this much of its words with one of the approved answer's says
+# nothing new.
+SAME_SENTENCE_OVERLAP = 0.6
+# Agent voice -> the customer's: "Asked the customer to restart" -> "Restart", "the user's account" -> "your
+# account". Applied in order, per sentence.
+_AGENT_VOICE: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"^(?:we\s+|i\s+)?(?:asked|ask|told|tell|advised|advise|instructed|instruct|suggested|suggest|"
+            r"recommended|recommend|had|have|got|get|helped|help|walked|guided|guide)\s+"
+            r"(?:the\s+)?(?:customer|user|client|caller|requester|them|him|her)\s+(?:through\s+|to\s+|how\s+to\s+)?",
+            re.IGNORECASE,
+        ),
+        "",
+    ),
+    (re.compile(r"^(?:the\s+)?(?:customer|user|client)\s+(?:needs|needed|has|had)\s+to\s+", re.IGNORECASE), ""),
+    (re.compile(r"^(?:the\s+)?(?:customer|user|client)\s+(?:should|must|can|could)\s+", re.IGNORECASE), ""),
+    # "client" alone is often software ("the VPN client"): only people words are rewritten mid-sentence.
+    (re.compile(r"\b(?:the\s+)?(?:customer|user)'s\b", re.IGNORECASE), "your"),
+    (re.compile(r"\bthe\s+(?:customer|user)\b", re.IGNORECASE), "you"),
+]
 _SPACES = re.compile(r"\s+")
 _UNHELPFUL = re.compile(
     r"^(?:issue |ticket |problem )?(?:fixed|closed|done|resolved|solved|duplicate|dup|ok|okay|n/?a|none|no response"
@@ -43,15 +75,62 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", _GREETING.sub("", without_sign_off)).strip()
 
 
+def is_question(text: str) -> bool:
+    """Whether a line reads as a question: it ends with '?' or opens with an interrogative word."""
+    text = text.strip()
+    return text.endswith("?") or bool(_QUESTION_START.match(text))
+
+
+def tidy_question(text: str) -> str:
+    """One clean line: no reply prefix, a capital first letter, a '?' when it asks, within the length limit."""
+    text = _REPLY_PREFIX.sub("", _SPACES.sub(" ", text)).strip().strip("-–:;,")
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    if is_question(text):
+        text = text.rstrip(".!? ") + "?"
+    return _shorten(text, MAX_QUESTION_CHARS)
+
+
 def question_of(ticket: MinedTicket) -> str:
-    """A candidate question from one ticket: its subject and the first sentences of its body."""
-    body = clean_text(ticket.body)
-    sentences = [sentence for sentence in _SENTENCE_END.split(body) if sentence]
-    lead = " ".join(sentences[:2]) if sentences else body
-    subject = clean_text(ticket.subject)
-    if subject and subject.lower() not in lead.lower():
-        lead = f"{subject}: {lead}" if lead else subject
-    return _shorten(lead, MAX_QUESTION_CHARS)
+    """A clean question from one ticket: the subject when it is one, else the body's first question or sentence."""
+    subject = tidy_question(clean_text(ticket.subject))
+    if subject and is_question(subject):
+        return subject
+    sentences = [sentence for sentence in _SENTENCE_END.split(clean_text(ticket.body)) if sentence.strip()]
+    asked = next((sentence for sentence in sentences if is_question(sentence)), None)
+    lead = asked or (sentences[0] if sentences else "")
+    return tidy_question(lead) or subject
+
+
+def second_person(note: str) -> str:
+    """A closure note addressed to the customer: agent-voice sentences rewritten, each capitalised."""
+    sentences = []
+    for sentence in _SENTENCE_END.split(note.strip()):
+        for pattern, replacement in _AGENT_VOICE:
+            sentence = pattern.sub(replacement, sentence)
+        sentence = sentence.strip()
+        if sentence:
+            sentences.append(sentence[0].upper() + sentence[1:])
+    return " ".join(sentences)
+
+
+def _words(text: str) -> set[str]:
+    return {word.lower() for word in _WORD.findall(text) if len(word) > 2}
+
+
+def merged_answer(approved: str, note: str) -> str:
+    """The approved answer, then the note's sentences it does not already say (as a new paragraph)."""
+    said = [_words(sentence) for sentence in _SENTENCE_END.split(approved) if sentence.strip()]
+
+    def is_new(sentence: str) -> bool:
+        words = _words(sentence)
+        return bool(words) and all(len(words & old) / len(words | old) < SAME_SENTENCE_OVERLAP for old in said)
+
+    added = [sentence for sentence in _SENTENCE_END.split(note) if sentence.strip() and is_new(sentence)]
+    if not added:
+        return approved.strip()
+    return _shorten(f"{approved.strip()}\n\n{' '.join(added)}", MAX_ANSWER_CHARS)
 
 
 def is_informative(note: str) -> bool:
@@ -68,7 +147,7 @@ def best_answer(tickets: list[MinedTicket]) -> str | None:
         informative = [note for note in map(clean_text, (t.closurenotes for t in tickets)) if is_informative(note)]
     if not informative:
         return None
-    return _shorten(max(informative, key=len), MAX_ANSWER_CHARS)
+    return _shorten(second_person(max(informative, key=len)), MAX_ANSWER_CHARS)
 
 
 def tags_of(question: str, answer: str, category: str) -> list[str]:
@@ -94,15 +173,7 @@ def analyze_offline(cluster: TicketCluster, merge_similarity: float) -> FaqAnaly
     confidence = round(min(0.9, 0.5 + 0.1 * math.log2(len(cluster.tickets))), 3)
     nearest = next((faq for faq in cluster.neighbours if faq.origin == "production"), None)
     if nearest is not None and nearest.similarity >= merge_similarity:
-        return FaqAnalysis(
-            action="MERGE",
-            question=nearest.question,
-            answer=answer,
-            tags=tags_of(nearest.question, answer, category),
-            confidence=confidence,
-            merge_target_id=nearest.id,
-            reason=f"FAQ #{nearest.id} asks the same question (similarity {nearest.similarity:.2f})",
-        )
+        return merge_analysis(nearest, answer, category, confidence)
     return FaqAnalysis(
         action="NEW",
         question=question,
@@ -110,6 +181,21 @@ def analyze_offline(cluster: TicketCluster, merge_similarity: float) -> FaqAnaly
         tags=tags_of(question, answer, category),
         confidence=confidence,
         reason=f"{len(cluster.tickets)} resolved ticket(s) with an informative closure note",
+    )
+
+
+def merge_analysis(target: SimilarFaq, note: str, category: str, confidence: float) -> FaqAnalysis:
+    """MERGE into `target`: its question and answer kept, the new tickets' note added where it says more."""
+    answer = merged_answer(target.answer, note)
+    adds = "adds what the new tickets' note says" if answer != target.answer.strip() else "its answer already says it"
+    return FaqAnalysis(
+        action="MERGE",
+        question=target.question,
+        answer=answer,
+        tags=list(dict.fromkeys([*target.tags, *tags_of(target.question, note, category)]))[:5],
+        confidence=confidence,
+        merge_target_id=target.id,
+        reason=f"FAQ #{target.id} asks the same question (similarity {target.similarity:.2f}); {adds}",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -78,11 +79,45 @@ def test_unhelpful_notes_are_recognised(note: str, informative: bool) -> None:
     assert is_informative(note) is informative
 
 
-def test_question_prefixes_an_informative_subject() -> None:
+def test_the_question_is_the_subject_when_it_asks_else_the_body_tidied() -> None:
     body = "The VPN drops every ten minutes on Windows 11."
-    assert question_of(ticket(subject="Remote access")) == f"Remote access: {body}"
-    assert question_of(ticket(subject="VPN drops")) == body  # already said by the body
-    assert question_of(ticket(subject="")) == body
+    assert question_of(ticket(subject="Re: why does my VPN drop")) == "Why does my VPN drop?"
+    assert question_of(ticket(subject="Remote access")) == body  # never "Subject: body"
+    assert question_of(ticket(subject="", body="hello, my VPN drops. How do I keep it connected?")) == (
+        "How do I keep it connected?"
+    )
+    assert question_of(ticket(subject="VPN drops", body="")) == "VPN drops"
+
+
+@pytest.mark.parametrize(
+    ("note", "customer_voice"),
+    [
+        (
+            "Asked the customer to clear the browser cache and log in again.",
+            "Clear the browser cache and log in again.",
+        ),
+        (
+            "Ask the customer to restart the router. The user's account was unlocked.",
+            "Restart the router. Your account was unlocked.",
+        ),
+        ("Customer needs to update the VPN client to 5.2.", "Update the VPN client to 5.2."),
+        ("Update the VPN client to the latest version.", "Update the VPN client to the latest version."),
+    ],
+)
+def test_answers_are_written_to_the_customer(note: str, customer_voice: str) -> None:
+    assert best_answer([ticket(closurenotes=note)]) == customer_voice
+
+
+def test_an_offline_merge_keeps_the_approved_answer_and_adds_what_is_new() -> None:
+    target = neighbour(7, 0.9)  # answer "Update it."
+    cluster = TicketCluster(tickets=[ticket("a")], question="Why does my VPN drop?", neighbours=[target])
+    merge = analyze_offline(cluster, 0.8)
+    assert merge.action == "MERGE" and merge.question == target.question
+    assert merge.answer == f"Update it.\n\n{NOTES}"
+    assert "vpn" in merge.tags
+    same = replace(target, answer=NOTES)
+    again = analyze_offline(replace(cluster, neighbours=[same]), 0.8)
+    assert again.answer == NOTES, "a note the answer already says adds nothing"
 
 
 def test_best_answer_prefers_the_longest_informative_note_of_the_central_tickets() -> None:
