@@ -1,0 +1,72 @@
+"""Self-calibration of kb_confident on the real embedded Postgres and the real model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from core.services import Services
+from kb.calibration_store import AnswerModelRefresher, CalibrationStore
+from kb.ingest import KnowledgeBaseIngestor
+from kb.retrieval import HybridRetriever
+from kb.status import knowledge_base_status
+
+HELPCENTRE = Path(__file__).resolve().parents[2] / "examples" / "helpcentre" / "articles"
+
+
+def _refresher(services: Services) -> AnswerModelRefresher:
+    store = CalibrationStore(services.db, services.settings.embedding_model)
+    return AnswerModelRefresher(store, services.embedder, services.settings)
+
+
+def test_a_tiny_knowledge_base_falls_back_to_the_conservative_threshold_and_says_so(
+    services: Services, tmp_path: Path
+) -> None:
+    (tmp_path / "login.md").write_text("# Login help\n\n## Password\n\nUse the reset link on the sign-in page.\n")
+    KnowledgeBaseIngestor.from_services(services).run([tmp_path])
+    refresher = _refresher(services)
+    assert refresher.refresh() is True
+    model = refresher.current()
+    assert model is not None and model.kind == "fallback"
+    assert model.threshold == services.settings.answer_fallback_threshold
+    status = knowledge_base_status(services)["answer_model"]
+    assert status["kind"] == "fallback" and "too small to calibrate" in status["note"] and status["stale"] is False
+
+
+def test_calibration_is_fitted_from_a_small_kb_and_refitted_after_an_ingest(services: Services, tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    shutil.copytree(HELPCENTRE, articles)
+    extra = articles / "zz-extra"
+    shutil.move(str(articles / "relays"), str(tmp_path / "relays"))  # ingested later
+    KnowledgeBaseIngestor.from_services(services).run([articles])
+    services.settings.answer_min_probes = 10
+    refresher = _refresher(services)
+    assert refresher.refresh() is True
+    first = refresher.store.latest()
+    assert first is not None and first.model.kind == "logistic"
+    assert first.model.fitted_on["positives"] >= 10 and first.model.fitted_on["negatives"] >= 10
+    assert 0.0 < first.model.threshold <= 0.99 and first.curve
+    assert refresher.refresh() is False  # nothing changed: the stored model stands
+
+    shutil.move(str(tmp_path / "relays"), str(extra))
+    KnowledgeBaseIngestor.from_services(services).run([articles])
+    assert refresher.store.state() != first.state
+    assert refresher.refresh() is True
+    second = refresher.store.latest()
+    assert second is not None and second.id != first.id and second.state.kb_revision > first.state.kb_revision
+
+    # The retriever uses the refitted model: its probability and threshold, not the plain cosine.
+    retriever = HybridRetriever.from_services(services, answer_model=refresher)
+    context = retriever.retrieve("How do I set up a relay?", top_k=3, score_threshold=0.0)
+    metadata = context["metadata"]
+    assert metadata["answer_model"] == "logistic" and metadata["answer_threshold"] == second.model.threshold
+    assert 0.0 <= metadata["answer_probability"] <= 1.0
+    assert metadata["kb_confident"] is (metadata["answer_probability"] >= second.model.threshold)
+
+
+def test_before_any_fit_the_retriever_uses_the_plain_cosine_threshold(services: Services) -> None:
+    refresher = _refresher(services)
+    assert refresher.current() is None  # nothing loaded yet: the retriever falls back to the cosine threshold
+    retriever = HybridRetriever.from_services(services, answer_model=refresher)
+    metadata = retriever.retrieve("anything", top_k=3, kb_confidence_threshold=0.5)["metadata"]
+    assert metadata["answer_model"] == "fallback" and metadata["answer_threshold"] == 0.5
