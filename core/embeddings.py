@@ -115,13 +115,20 @@ class Embedder:
         batch_size: int = 64,
         device: str = "cpu",
         cache: EmbeddingCache | None = None,
+        backend: str = "torch",
+        onnx_cache_dir: Path | None = None,
     ) -> None:
+        if backend not in ("torch", "onnx"):
+            raise ConfigurationError(f"embedding backend must be torch or onnx, got {backend!r}")
         self.model_name = model_name
         self.model_path = model_path
         self.dimension = dimension
         self.batch_size = batch_size
         self.device = device
         self.cache = cache
+        # onnx: the same graph on ONNX Runtime (core.onnx_encoder), exported once into onnx_cache_dir.
+        self.backend = backend
+        self.onnx_cache_dir = onnx_cache_dir
         self._model: Any = None
         self._load_lock = threading.Lock()
 
@@ -135,6 +142,8 @@ class Embedder:
             batch_size=settings.embedding_batch_size,
             device=settings.embedding_device,
             cache=cache,
+            backend=settings.embedding_backend,
+            onnx_cache_dir=settings.home / "models",
         )
 
     def with_cache(self, cache: EmbeddingCache | None) -> Embedder:
@@ -146,6 +155,8 @@ class Embedder:
             batch_size=self.batch_size,
             device=self.device,
             cache=cache,
+            backend=self.backend,
+            onnx_cache_dir=self.onnx_cache_dir,
         )
         twin._model = self._model
         return twin
@@ -166,6 +177,9 @@ class Embedder:
         with self._load_lock:
             if self._model is not None:
                 return
+            if self.backend == "onnx":
+                self._model = self._load_onnx()
+                return
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
@@ -182,11 +196,32 @@ class Embedder:
                 )
             self._model = model
 
+    def _load_onnx(self) -> Any:
+        """The ONNX Runtime encoder, exported from the local weights on first use (CPU only)."""
+        from core.onnx_encoder import OnnxSentenceEncoder
+
+        if self.device != "cpu":
+            raise ConfigurationError(
+                f"DOXA_EMBEDDING_BACKEND=onnx runs on the CPU; DOXA_EMBEDDING_DEVICE is {self.device!r}"
+                " (use the torch backend on an accelerator)"
+            )
+        cache_dir = self.onnx_cache_dir or Path(self.model_path) / ".onnx"
+        log.info("loading embedding model %s from %s on ONNX Runtime", self.model_name, self.model_path)
+        encoder = OnnxSentenceEncoder.load(Path(self.model_path), cache_dir)
+        if encoder.dimension != self.dimension:
+            raise ConfigurationError(
+                f"embedding model {self.model_name} produces {encoder.dimension}-dimensional vectors, "
+                f"but DOXA_EMBEDDING_DIM is {self.dimension}"
+            )
+        return encoder
+
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Encode texts without the cache (normalised float32, one row per text)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         self.warm_up()
+        if self.backend == "onnx":
+            return np.asarray(self._model.encode(list(texts), self.batch_size), dtype=np.float32)
         vectors = self._model.encode(
             list(texts),
             batch_size=self.batch_size,
@@ -234,6 +269,8 @@ class RememberingEmbedder(Embedder):
             batch_size=base.batch_size,
             device=base.device,
             cache=base.cache,
+            backend=base.backend,
+            onnx_cache_dir=base.onnx_cache_dir,
         )
         if capacity <= 0:
             raise ValueError(f"capacity must be positive, got {capacity}")

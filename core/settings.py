@@ -54,11 +54,12 @@ class Settings(BaseSettings):
     vector_backend: Literal["qdrant", "pgvector"] = Field(
         default="pgvector",
         description="Where knowledge-base chunk vectors live. pgvector (HNSW, in the same Postgres) is the "
-        "embedded default: Qdrant's local mode lets only one process open its folder and scans every vector; "
-        "use qdrant with a Qdrant server (DOXA_QDRANT_URL).",
+        "embedded default and serves several processes; qdrant runs Qdrant's own engine in process "
+        "(qdrant-edge: HNSW + payload indexes, one process at a time) or a Qdrant server (DOXA_QDRANT_URL).",
     )
     qdrant_url: str | None = Field(
-        default=None, description="Qdrant server URL. Unset: Qdrant's local mode under DOXA_HOME/qdrant."
+        default=None,
+        description="Qdrant server URL. Unset: Qdrant's engine in process (qdrant-edge) under DOXA_HOME/qdrant_edge.",
     )
     qdrant_api_key: SecretStr | None = Field(default=None, description="API key for a Qdrant server.")
     kb_collection: str = Field(default="doxa_kb", description="Collection (or table) of KB chunk vectors.")
@@ -82,6 +83,12 @@ class Settings(BaseSettings):
     embedding_dim: int = Field(default=384, gt=0, description="Vector dimension; checked against the model.")
     embedding_batch_size: int = Field(default=64, gt=0, description="Texts per encoding batch.")
     embedding_device: str = Field(default="cpu", description="Torch device for the embedding model.")
+    # Encoder speed (issue 15): the same graph on ONNX Runtime, exported from the local weights at first use.
+    embedding_backend: Literal["torch", "onnx"] = Field(
+        default="torch",
+        description="What runs the embedding model: torch (sentence-transformers) or onnx (the same fp32 graph "
+        "on ONNX Runtime, CPU only, exported once into DOXA_HOME/models; no download, no quantisation).",
+    )
 
     # --- Knowledge base --------------------------------------------------------------------------
     chunk_size: int = Field(default=512, gt=50, description="Target chunk length in characters.")
