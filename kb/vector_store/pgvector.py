@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql
@@ -25,6 +25,11 @@ BACKEND = "pgvector"
 _COLLECTION_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 # hnsw.ef_search bounds how many candidates a scan keeps; it must be at least top_k to return top_k.
 _MIN_EF_SEARCH = 40
+# A filtered HNSW scan keeps walking the graph until top_k rows pass the filter (pgvector >= 0.8).
+# relaxed_order returns them in graph order (re-sorted here), strict_order re-checks the order as it
+# goes and walks further for it; max_scan_tuples bounds the walk for a filter that matches almost nothing.
+IterativeScan = Literal["relaxed_order", "strict_order"]
+_MAX_SCAN_TUPLES = 20_000
 _UPSERT_BATCH = 500
 
 
@@ -51,13 +56,24 @@ class PgVectorStore:
         >>> store.search(query_vector, top_k=5, filters=SearchFilter(category="billing"))
     """
 
-    def __init__(self, db: Database, collection: str, model_name: str, dimension: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        collection: str,
+        model_name: str,
+        dimension: int,
+        *,
+        iterative_scan: IterativeScan = "relaxed_order",
+    ) -> None:
         if dimension <= 0:
             raise ValueError(f"dimension must be positive, got {dimension}")
         self.db = db
         self.collection = collection
         self.model_name = model_name
         self.dimension = dimension
+        if iterative_scan not in ("relaxed_order", "strict_order"):
+            raise ValueError(f"iterative_scan must be relaxed_order or strict_order, got {iterative_scan!r}")
+        self.iterative_scan = iterative_scan
         self.table = sql.Identifier(table_name(collection))
         self._ensure_collection()
 
@@ -142,12 +158,16 @@ class PgVectorStore:
             "SELECT id::text AS id, embedding <=> %s::vector AS distance, document_id, source, category"
             " FROM {}{} ORDER BY distance LIMIT %s"
         ).format(self.table, where)
+        if conditions:
+            # relaxed_order may return the filtered rows slightly out of order: sort the few it found.
+            query = sql.SQL("WITH found AS MATERIALIZED ({}) SELECT * FROM found ORDER BY distance").format(query)
         params.append(top_k)
         with self.db.transaction() as conn:
             # SET LOCAL cannot take bind parameters; the value is an int we computed.
             conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(_MIN_EF_SEARCH, top_k))))
-            # With a filter the index scan continues until top_k rows pass it, in exact distance order.
-            conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+            # With a filter the index scan continues until top_k rows pass it (see IterativeScan).
+            conn.execute(sql.SQL("SET LOCAL hnsw.iterative_scan = {}").format(sql.SQL(self.iterative_scan)))
+            conn.execute(sql.SQL("SET LOCAL hnsw.max_scan_tuples = {}").format(sql.Literal(_MAX_SCAN_TUPLES)))
             rows = conn.execute(query, params).fetchall()
         return [
             VectorHit(

@@ -97,6 +97,25 @@ def test_filters_restrict_by_category_and_source(open_store: StoreFactory) -> No
     assert store.search(unit(0), top_k=5, filters=SearchFilter(source="none.md")) == []
 
 
+def test_filtered_search_returns_the_exact_filtered_top_k_best_first(open_store: StoreFactory) -> None:
+    store = open_store()
+    rng = np.random.default_rng(11)
+    vectors = rng.standard_normal((200, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    points = [point(v, category="rare" if i % 10 == 0 else "common") for i, v in enumerate(vectors)]
+    store.upsert(points)
+    query = vectors[3]
+
+    hits = store.search(query, top_k=5, filters=SearchFilter(category="rare"))
+
+    rare = sorted(
+        ((float(v @ query), p.id) for v, p in zip(vectors, points, strict=True) if p.payload["category"] == "rare"),
+        reverse=True,
+    )
+    assert [h.id for h in hits] == [pid for _, pid in rare[:5]]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
 def test_upsert_replaces_by_id_and_delete_ignores_unknown_ids(open_store: StoreFactory) -> None:
     store = open_store()
     first = point(unit(0))
