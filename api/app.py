@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from api.auth.dependencies import Authenticator, check_auth_settings
 from api.auth.tokens import JwksFetcher
 from api.deps import KbRetrieverSlot
+from api.docs import install_docs
 from api.event_broker import EventBroker
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
@@ -92,7 +93,11 @@ def create_app(
         description="AI help desk: ticket resolution and FAQ mining over one knowledge store.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        # FastAPI's pages load Swagger UI and ReDoc from a CDN; api/docs.py serves /docs from local assets.
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app, enabled=settings.api_docs)
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(

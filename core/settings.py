@@ -339,6 +339,19 @@ class Settings(BaseSettings):
         "(without the .md/.txt suffix); unset, it is cited by its title alone. Server paths are never shown.",
     )
 
+    # --- API exposure: docs, login throttling (issue 12) --------------------------------------------
+    api_docs: bool = Field(
+        default=True,
+        description="Serve Swagger UI at /docs (assets from the installed swagger-ui-bundle wheel, under a "
+        "Content-Security-Policy, never a CDN). Set false in production to remove the page; /openapi.json stays.",
+    )
+    console_max_failed_logins_per_client: int = Field(
+        default=20,
+        ge=1,
+        description="Failed console sign-ins from one client address, any names, within DOXA_CONSOLE_LOCKOUT_S, "
+        "that lock that client out of every name (a locked name still checks a client with no recent failure).",
+    )
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:

@@ -158,6 +158,11 @@ class ReviewDecision(BaseModel):
     note: str | None = Field(default=None, max_length=2_000)
     edits: ReviewEdits | None = Field(default=None, description="Changes to apply before approving (approve only).")
     expected_version: int | None = Field(default=None, description="Refuse if the candidate changed since read.")
+    already_applied: bool = Field(
+        default=False,
+        description="The review operations recorded this decision before the run was resumed: the branch only "
+        "notes it (faq_mining/review_flow.py decides first, then releases the run).",
+    )
 
 
 class ReviewRequest(BaseModel):

@@ -5,6 +5,14 @@ constant-time comparison. Failed sign-ins are counted per name tried, whether th
 (an unknown name costs the same scrypt work), so neither timing nor a lockout tells which names exist.
 `max_failures` failures within `lockout_s` lock the name for `lockout_s`; a success clears the count.
 
+Failures are also counted per client address (`client:<ip>` rows in the same table; a user name cannot
+hold a ":"), so guesses spread over many names are throttled too: `max_client_failures` failures lock
+the client out of every name. A locked name refuses clients that failed on it or elsewhere, but still
+checks the password of a client with no recent failure, so five wrong guesses from one machine do not
+lock the real user out everywhere. The trade-off, chosen on purpose: an attacker with many clean
+addresses gets one guess per address per name until each address is locked, where a global name lock
+would give it none but would let anyone lock any user out with five requests.
+
 Example:
     >>> users = ConsoleUserStore(db)
     >>> users.add("alice", "a long passphrase", ["reviewer"])
@@ -105,11 +113,14 @@ def check_password_rules(password: str) -> None:
 class ConsoleUserStore:
     """Adds, lists, removes and authenticates console users (SQL in one place)."""
 
-    def __init__(self, db: Database, *, max_failures: int = 5, lockout_s: int = 900) -> None:
-        if max_failures < 1 or lockout_s < 1:
-            raise ValueError("max_failures and lockout_s must be positive")
+    def __init__(
+        self, db: Database, *, max_failures: int = 5, lockout_s: int = 900, max_client_failures: int = 20
+    ) -> None:
+        if max_failures < 1 or lockout_s < 1 or max_client_failures < 1:
+            raise ValueError("max_failures, max_client_failures and lockout_s must be positive")
         self.db = db
         self.max_failures = max_failures
+        self.max_client_failures = max_client_failures
         self.lockout_s = lockout_s
 
     def add(self, name: str, password: str, roles: Iterable[str]) -> ConsoleUser:
@@ -146,31 +157,50 @@ class ConsoleUserStore:
         if row is None:
             raise NotFoundError(f"no console user named {name!r}")
 
-    def authenticate(self, name: str, password: str) -> ConsoleUser | None:
-        """The user when the password matches; None otherwise; LoginLockedError while the name is locked."""
+    def authenticate(self, name: str, password: str, client: str | None = None) -> ConsoleUser | None:
+        """The user when the password matches; None otherwise; LoginLockedError while locked out.
+
+        `client` is the caller's address; without it only the per-name count applies (the CLI's case).
+        """
+        client_key = f"client:{client}" if client else None
         with self.db.transaction() as conn:
-            # One check at a time per name: concurrent guesses cannot slip past the failure count.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('doxa-console-login:' || %s))", (name,))
-            failure = conn.execute(
-                "SELECT failures, window_started_at, ceil(extract(epoch FROM locked_until - now())) AS locked_s"
-                " FROM console_login_failure WHERE name = %s",
-                (name,),
-            ).fetchone()
-            if failure is not None and failure["locked_s"] is not None and failure["locked_s"] > 0:
-                raise LoginLockedError(name, max(1, math.ceil(float(failure["locked_s"]))))
+            # One check at a time per name and per client: concurrent guesses cannot slip past the counts.
+            for key in sorted(filter(None, (name, client_key))):
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext('doxa-console-login:' || %s))", (key,))
+            client_state = self._failure_state(conn, client_key) if client_key else None
+            if client_state is not None and client_state[1] > 0:
+                raise LoginLockedError(client or name, client_state[1])
+            name_state = self._failure_state(conn, name)
+            client_is_clean = client_key is not None and client_state is None
+            if name_state is not None and name_state[1] > 0 and not client_is_clean:
+                raise LoginLockedError(name, name_state[1])
             row = conn.execute("SELECT * FROM console_user WHERE name = %s", (name,)).fetchone()
             stored = row["password_hash"] if row is not None else _dummy_hash()
             if verify_password(password, stored) and row is not None:
-                conn.execute("DELETE FROM console_login_failure WHERE name = %s", (name,))
+                conn.execute("DELETE FROM console_login_failure WHERE name = ANY(%s)", ([name, client_key],))
                 updated = conn.execute(
                     "UPDATE console_user SET last_login_at = now() WHERE name = %s RETURNING *", (name,)
                 ).fetchone()
                 assert updated is not None
                 return ConsoleUser.from_row(updated)
-            self._count_failure(conn, name)
+            self._count_failure(conn, name, self.max_failures)
+            if client_key is not None:
+                self._count_failure(conn, client_key, self.max_client_failures)
         return None
 
-    def _count_failure(self, conn: psycopg.Connection[DictRow], name: str) -> None:
+    def _failure_state(self, conn: psycopg.Connection[DictRow], key: str) -> tuple[int, int] | None:
+        """(failures within the window, seconds still locked) for a name or client key; None when clean."""
+        row = conn.execute(
+            "SELECT failures, ceil(extract(epoch FROM locked_until - now())) AS locked_s FROM console_login_failure"
+            " WHERE name = %s AND (window_started_at >= now() - make_interval(secs => %s) OR locked_until > now())",
+            (key, self.lockout_s),
+        ).fetchone()
+        if row is None:
+            return None
+        locked = row["locked_s"]
+        return int(row["failures"]), max(1, math.ceil(float(locked))) if locked is not None and locked > 0 else 0
+
+    def _count_failure(self, conn: psycopg.Connection[DictRow], name: str, max_failures: int) -> None:
         # A count older than the lockout window starts over; reaching max_failures locks the name.
         conn.execute(
             "INSERT INTO console_login_failure AS f (name, failures, window_started_at) VALUES (%(name)s, 1, now())"
@@ -185,7 +215,7 @@ class ConsoleUserStore:
         conn.execute(
             "UPDATE console_login_failure SET locked_until = now() + make_interval(secs => %(window)s)"
             " WHERE name = %(name)s AND failures >= %(max)s",
-            {"name": name, "window": self.lockout_s, "max": self.max_failures},
+            {"name": name, "window": self.lockout_s, "max": max_failures},
         )
 
     def unlock(self, name: str) -> None:

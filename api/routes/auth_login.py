@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import jwt
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -78,18 +78,22 @@ async def sign_in_methods(settings: SettingsDep) -> SignInMethods:
         503,
         _401="unknown user or wrong password",
         _404="local sign-in is off (no DOXA_JWT_SECRET)",
-        _429="too many failed sign-ins for this name",
+        _429="too many failed sign-ins from this client, or for this name from a client that failed",
     ),
 )
-async def login(body: LoginRequest, services: ServicesDep, settings: SettingsDep) -> LoginResponse:
+async def login(body: LoginRequest, request: Request, services: ServicesDep, settings: SettingsDep) -> LoginResponse:
     """Check a console user's password and return a bearer token valid for DOXA_CONSOLE_TOKEN_TTL_S seconds."""
     if settings.jwt_secret is None:
         raise HTTPException(404, "local sign-in is off: DOXA_JWT_SECRET is not set; paste a token or an API key")
     users = ConsoleUserStore(
-        services.db, max_failures=settings.console_max_failed_logins, lockout_s=settings.console_lockout_s
+        services.db,
+        max_failures=settings.console_max_failed_logins,
+        lockout_s=settings.console_lockout_s,
+        max_client_failures=settings.console_max_failed_logins_per_client,
     )
+    client = request.client.host if request.client is not None else None
     try:
-        user = await run_in_threadpool(users.authenticate, body.username, body.password)
+        user = await run_in_threadpool(users.authenticate, body.username, body.password, client)
     except LoginLockedError as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
     if user is None:

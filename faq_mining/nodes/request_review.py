@@ -55,6 +55,11 @@ def request_review(state: ReviewTask, runtime: Runtime[MiningContext]) -> dict[s
     request = state["request"]
     decision = ReviewDecision.model_validate(interrupt(request.model_dump(mode="json")))
     record = ReviewRecord(staging_id=request.staging_id, decision=decision.decision, reviewer=decision.reviewer)
+    if decision.already_applied:
+        # Decided (row locked, status checked, written) before the run was resumed: nothing to apply, and a
+        # resume replayed after a failure cannot apply a stale decision a second time.
+        status = "APPROVED" if decision.decision == "approve" else "REJECTED"
+        return {"reviews": [record.model_copy(update={"status": status, "action": request.action})]}
     try:
         outcome = mining_context(runtime).review.decide(
             request.staging_id,

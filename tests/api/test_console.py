@@ -189,3 +189,26 @@ def test_doxa_user_add_list_remove(cli_users: ConsoleUserStore) -> None:
 def test_login_refuses_names_that_cannot_exist(client: TestClient) -> None:
     for name in ("a\x00b", "with space", "x" * 101):
         assert client.post("/auth/login", json={"username": name, "password": PASSWORD}).status_code == 422
+
+
+def test_a_locked_name_still_admits_the_right_password_from_a_client_that_did_not_guess(
+    users: ConsoleUserStore,
+) -> None:
+    from api.auth.users import LoginLockedError
+
+    for _ in range(users.max_failures):
+        assert users.authenticate("rita", "wrong guess", client="203.0.113.9") is None
+    with pytest.raises(LoginLockedError):
+        users.authenticate("rita", PASSWORD, client="203.0.113.9")  # the guessing client waits
+    assert users.authenticate("rita", PASSWORD, client="198.51.100.7") is not None  # the real user does not
+
+
+def test_guesses_spread_over_many_names_lock_the_client(users: ConsoleUserStore) -> None:
+    from api.auth.users import LoginLockedError
+
+    spread = ConsoleUserStore(users.db, max_failures=5, lockout_s=900, max_client_failures=6)
+    for n in range(6):
+        assert spread.authenticate(f"name-{n}", "guess", client="203.0.113.50") is None
+    with pytest.raises(LoginLockedError):
+        spread.authenticate("rita", PASSWORD, client="203.0.113.50")
+    assert spread.authenticate("rita", PASSWORD, client="198.51.100.8") is not None

@@ -51,3 +51,19 @@ def test_an_unexpected_exception_is_a_problem_with_the_request_id(api_settings: 
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["x-request-id"] == "r-boom"
     assert "r-boom" in response.json()["detail"] and "nobody expected" not in response.text
+
+
+def test_docs_load_only_local_assets_under_a_csp(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn.jsdelivr.net" not in page.text and "/docs/assets/swagger-ui-bundle.js" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self' 'sha256-" in policy
+    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404
+
+
+def test_docs_can_be_turned_off(api_settings: Settings, services: Services) -> None:
+    with TestClient(create_app(api_settings.model_copy(update={"api_docs": False}), services)) as client:
+        assert client.get("/docs").status_code == 404
+        assert client.get("/openapi.json").status_code == 200

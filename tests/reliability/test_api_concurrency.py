@@ -17,6 +17,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from core.services import Services
+from faq_mining.service import mining_service_for
 from tests.api.conftest import bearer
 from tests.api.test_faq_api import stage
 from tests.api.test_tickets import REFUND_TICKET, refund_article  # noqa: F401 - fixture
@@ -109,3 +110,52 @@ def test_two_parallel_process_calls_stage_each_ticket_at_most_once(
     assert staged and len(staged) == len(set(staged))
     assert sum(response.json()["stats"]["staged_tickets"] for response in responses) == len(staged)
     record(faults_injected=2, tickets_staged_twice=len(staged) - len(set(staged)), staged_tickets=len(staged))
+
+
+def test_fifty_mixed_reviews_of_candidates_a_run_waits_on_answer_the_one_recorded(
+    client: TestClient, services: Services, record: Record
+) -> None:
+    tickets = [{"id": f"M-{n}", "body": body, "closurenotes": NOTES[n // 3]} for n, body in enumerate(MINED)]
+    assert client.post("/process", json={"tickets": tickets}, headers=SERVICE).status_code == 200
+    staged = rows(services, "SELECT id FROM faq_staging WHERE status = 'PENDING' AND run_id IS NOT NULL ORDER BY id")
+    assert len(staged) == 2, staged
+    first, second = (row["id"] for row in staged)
+    # 50 reviewers at once, each with its own identity: approvals, rejections and edited approvals, 25 per candidate.
+    plans = [(first if n % 2 else second, f"rev-{n}", ["approve", "reject", "approve-edit"][n % 3]) for n in range(50)]
+    barrier = threading.Barrier(len(plans))
+
+    def review(plan: tuple[int, str, str]) -> tuple[tuple[int, str, str], httpx.Response]:
+        staging_id, reviewer, kind = plan
+        body: dict[str, Any] = {"decision": "reject" if kind == "reject" else "approve", "note": reviewer}
+        if kind == "approve-edit":
+            body["edits"] = {"answer": f"{NOTES[0]} (checked by {reviewer})"}
+        barrier.wait()
+        response = client.post(f"/staging-faq/{staging_id}/review", json=body, headers=bearer(reviewer, ["reviewer"]))
+        return plan, response
+
+    with ThreadPoolExecutor(max_workers=len(plans)) as pool:
+        results = list(pool.map(review, plans))
+
+    codes = Counter(response.status_code for _, response in results)
+    assert set(codes) <= {200, 409}, [r.text for _, r in results if r.status_code not in (200, 409)]
+    final = {row["id"]: row for row in rows(services, "SELECT id, status, reviewed_by FROM faq_staging")}
+    for staging_id in (first, second):
+        mine = [(plan, response) for plan, response in results if plan[0] == staging_id]
+        winners = [(plan, response) for plan, response in mine if response.status_code == 200]
+        assert len(winners) == 1, Counter(response.status_code for _, response in mine)
+        (_, reviewer, kind), response = winners[0]
+        wanted = "reject" if kind == "reject" else "approve"
+        assert response.json()["decision"] == wanted and response.json()["reviewed_by"] == reviewer
+        assert final[staging_id]["reviewed_by"] == reviewer
+        assert final[staging_id]["status"] == ("REJECTED" if wanted == "reject" else "APPROVED")
+        for _, lost in mine:
+            if lost.status_code == 409:
+                assert f"is {final[staging_id]['status']} (by {reviewer})" in lost.json()["detail"]
+    # The run was resumed afterwards: it no longer waits on either candidate, and each branch noted the winner.
+    (run,) = rows(services, "SELECT DISTINCT run_id FROM faq_staging WHERE id = ANY(%s)", [first, second])
+    mining = mining_service_for(services, with_source=False)
+    snapshot = mining.graph.get_state(mining.config(run["run_id"]))
+    assert snapshot.interrupts == ()
+    noted = [(r.staging_id, r.reviewer) for r in snapshot.values["reviews"]]
+    assert sorted(noted) == sorted((sid, final[sid]["reviewed_by"]) for sid in (first, second))
+    record(faults_injected=len(plans), review_winners=codes[200], review_conflicts=codes[409], review_5xx=0)
