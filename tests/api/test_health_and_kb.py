@@ -36,6 +36,8 @@ def test_kb_search_returns_the_retrieval_contract(services: Services, tmp_path: 
     assert body["results"][0]["metadata"]["section"].endswith("Refunds")
     assert set(body["metadata"]) >= {"mean_similarity", "max_similarity", "kb_confident", "kb_limit_reached"}
     assert status.json()["chunks"] >= 1
+    assert str(tmp_path) not in found.text and "billing.md" not in found.text, "no server path reaches a client"
+    assert body["results"][0]["metadata"]["source"] == "Billing", "a document without a URL is cited by its title"
 
 
 def test_bad_query_is_a_problem_json_422(services: Services) -> None:
