@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +67,21 @@ def export_onnx(model_path: Path, target: Path) -> None:
         def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
             return self.model(dict(zip(names, inputs, strict=True)))["sentence_embedding"]
 
-    sample = model.tokenize(["a short sentence", "a somewhat longer sentence to give the tokens axis a size"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # `tokenize`, renamed `preprocess` in ST 6
+        warnings.simplefilter("ignore", FutureWarning)
+        sample = model.tokenize(["a short sentence", "a somewhat longer sentence to give the tokens axis a size"])
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
     axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "tokens"} for n in names}
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, scratch = tempfile.mkstemp(prefix=target.name, suffix=".part", dir=target.parent)
     os.close(handle)
     try:
-        with torch.no_grad():
+        # The tracer warns that a few shape checks (padding length, "is the mask given") become constants;
+        # they are constant for this graph, and tests hold the export to PyTorch on lengths up to 256 tokens.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.simplefilter("ignore", UserWarning)
             torch.onnx.export(
                 SentenceGraph(),
                 tuple(sample[n] for n in names),
