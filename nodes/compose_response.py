@@ -66,6 +66,22 @@ def answer_text(solution: Solution, answer: str) -> str:
     return shorten(to_plain_text(answer, base_url=top_passage_url(solution)), _ANSWER_CHARS)
 
 
+def offline_answer(solution: Solution) -> str:
+    """The KB text as the answer, led by its section's heading when the text does not already start with it.
+
+    A section deep in an article ("Common log error #3: Failed to complete TLS handshake") often starts
+    with a log excerpt or a list; its heading tells the customer what they are reading.
+    """
+    text = solution.solution_text.strip()
+    metadata = solution.results[0].get("metadata") if solution.results else None
+    path = str(metadata.get("section") or "") if isinstance(metadata, dict) else ""
+    title = str(metadata.get("title") or "") if isinstance(metadata, dict) else ""
+    heading = path.rsplit(" > ", 1)[-1].strip() if " > " in path else ""
+    if not heading or heading == title or heading.lower() in text[: len(heading) + 20].lower():
+        return text
+    return f"{heading}\n\n{text}"
+
+
 def answer_digest(text: str) -> str:
     """A fingerprint of an answer's wording (case and spacing ignored), to never send the same text twice."""
     return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()[:32]
@@ -123,7 +139,7 @@ def compose_response(state: TicketState, runtime: Runtime[TicketContext]) -> dic
         "compose_response",
         COMPOSE,
         ComposedAnswer,
-        lambda: ComposedAnswer(answer=solution.solution_text),
+        lambda: ComposedAnswer(answer=offline_answer(solution)),
         subject=ticket.subject,
         body=ticket.body,
         passages=passages,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from nodes.compose_response import answer_digest, answer_text, escalation_opening, sources_block
+from nodes.compose_response import answer_digest, answer_text, escalation_opening, offline_answer, sources_block
 from state.agents import Citation, Evaluation, Solution
 from text.markdown_text import resolve_link, shorten, to_plain_text
 
@@ -74,3 +74,13 @@ def test_the_escalation_notice_says_plainly_when_the_kb_has_no_answer() -> None:
     assert "nothing new" in (escalation_opening(retry, "en") or "")  # type: ignore[arg-type]
     angry = Evaluation(confidence=0.3, escalate=True, sensitive=False, negative_sentiment=True)
     assert escalation_opening({"solution": empty, "evaluation": angry}, "en") is None
+
+
+def test_an_offline_answer_from_a_deep_section_is_led_by_its_heading() -> None:
+    meta = {"chunk_id": "c1", "title": "Trouble connecting", "section": "Trouble connecting > Log error #3: TLS"}
+    solution = Solution(results=[{"chunk_text": "x", "metadata": meta}], solution_text="Use bridges.")
+    assert offline_answer(solution) == "Log error #3: TLS\n\nUse bridges."
+    top = Solution(
+        results=[{"chunk_text": "x", "metadata": meta | {"section": "Trouble connecting"}}], solution_text="a"
+    )
+    assert offline_answer(top) == "a"
