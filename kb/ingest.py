@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
 
@@ -35,6 +34,7 @@ from kb.readers import (
     read_document,
 )
 from kb.repository import ChunkRecord, DocumentRecord, KnowledgeBaseRepository, SectionRecord
+from kb.source_url import public_document_url, relative_to_folder
 from kb.vector_store.base import VectorPoint, VectorStore
 from kb.vector_store.factory import open_vector_store
 
@@ -80,29 +80,6 @@ class IngestReport:
 def document_id_for(source: str) -> str:
     """The stable id of the document ingested from `source` (a resolved path)."""
     return "doc_" + content_hash(source)[:32]
-
-
-def public_document_url(document_url: str | None, base_url: str | None, relative: Path | None) -> str | None:
-    """The address a reply cites: front matter `url:`, else base URL + path under the folder, else None.
-
-    Markdown and text files lose their suffix in the joined address, as help centres publish them. Files
-    ingested one by one (an upload, a single path) have no place under a help centre's folder, so they get
-    no guessed address and are cited by their title.
-    """
-    if document_url:
-        return document_url
-    if not base_url or relative is None:
-        return None
-    published = (
-        relative.with_suffix("") if relative.suffix.lower() in {".md", ".markdown", ".txt", ".text"} else relative
-    )
-    return base_url.rstrip("/") + "/" + quote(published.as_posix(), safe="/")
-
-
-def _relative_to_folder(path: Path, directories: Sequence[Path]) -> Path | None:
-    """The file's path under the deepest given directory that holds it; None for a file given alone."""
-    holders = [d for d in directories if path.is_relative_to(d)]
-    return path.relative_to(max(holders, key=lambda d: len(d.parts))) if holders else None
 
 
 def document_rows(
@@ -217,7 +194,7 @@ class KnowledgeBaseIngestor:
             report.vectors_rebuilt = self.rebuild()
         for done, path in enumerate(files, start=1):
             try:
-                self._ingest_file(path, category, report, _relative_to_folder(path, directories))
+                self._ingest_file(path, category, report, relative_to_folder(path, directories))
             except InvalidInputError as exc:  # UnreadableFileError included: bad input, not a crash
                 log.warning("not ingested: %s: %s", path, exc)
                 report.failed.append(FailedFile(str(path), str(exc)))
