@@ -23,7 +23,7 @@ from faq_mining.nodes.request_review import request_review
 from faq_mining.nodes.skip_staged import skip_staged
 from faq_mining.nodes.stage import stage
 from faq_mining.nodes.validate import validate
-from faq_mining.state import MiningInput, MiningState, ReviewTask
+from faq_mining.state import MiningInput, MiningOutput, MiningState, ReviewTask
 
 # Storage steps retry database hiccups (STORAGE_RETRY). `stage` is not retried as a whole: a retry would
 # stage again the drafts that had already been staged (their claims would then count them as duplicates of
@@ -38,9 +38,11 @@ def route_after_watermark(state: MiningState) -> list[Send] | str:
     return [Send("request_review", ReviewTask(request=request, run_id=state["run_id"])) for request in staged]
 
 
-def build_mining_graph() -> StateGraph[MiningState, MiningContext, MiningInput, MiningState]:
+def build_mining_graph() -> StateGraph[MiningState, MiningContext, MiningInput, MiningOutput]:
     """The uncompiled builder; callers compile it with the checkpointer they own."""
-    builder = StateGraph(MiningState, context_schema=MiningContext, input_schema=MiningInput)
+    builder = StateGraph(
+        MiningState, context_schema=MiningContext, input_schema=MiningInput, output_schema=MiningOutput
+    )
     builder.add_node(fetch, retry_policy=STORAGE_RETRY)
     builder.add_node(prefilter)
     builder.add_node(skip_staged, retry_policy=STORAGE_RETRY)

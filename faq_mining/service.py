@@ -118,7 +118,7 @@ class MiningService:
         lock = self._exclusive_run() if exclusive and request.tickets is None else _no_lock()
         with lock, _failed_runs_counted():
             for chunk in self.graph.stream(
-                {"request": request.model_copy(update={"tickets": None}), "run_id": run_id},
+                {"request": request.model_copy(update={"tickets": None})},  # the run id is the thread id
                 self.config(run_id),
                 # Inline tickets ride in the run's context: the graph's input is checkpointed, the context is not.
                 context=replace(self.context, inline_tickets=request.tickets),

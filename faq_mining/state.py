@@ -16,7 +16,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from langgraph.channels.untracked_value import UntrackedValue
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -242,10 +242,20 @@ class AnalyzedCluster:
 
 
 class MiningInput(TypedDict):
-    """What starts a run."""
+    """What starts a run: the request (as a model or its JSON; all of it defaulted). The run id is the thread's."""
+
+    request: NotRequired[MiningRequest]
+
+
+class MiningOutput(TypedDict, total=False):
+    """What a run reports (Studio's output panel): the tracked channels, never the untracked tickets or vectors."""
 
     request: MiningRequest
     run_id: str
+    stats: MiningStats
+    watermark_advanced: bool
+    staged: list[ReviewRequest]
+    reviews: list[ReviewRecord]
 
 
 class MiningState(TypedDict, total=False):

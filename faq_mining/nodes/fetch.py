@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from core.errors import ConfigurationError
+from core.graph_runtime.edge import thread_id, validated
 from faq_mining.nodes.context import MiningContext, mining_context, now_utc
 from faq_mining.state import InlineTicket, MinedTicket, MiningRequest, MiningState, MiningStats
 from faq_mining.ticket_source import Cursor, ResolvedTicket
@@ -18,13 +19,16 @@ def fetch(state: MiningState, runtime: Runtime[MiningContext]) -> dict[str, Any]
 
     Inline tickets (the API's POST /process) bypass ClickHouse and leave the watermark alone. ClickHouse
     errors propagate: a source that cannot be read fails the run, it does not look like an empty one.
+    The request may come as JSON (Studio) and is validated here, where the run starts; the run's id is its
+    thread's id.
     """
     context = mining_context(runtime)
-    request = state["request"]
+    request = validated(MiningRequest, state.get("request", {}), "the mining request")
+    started = {"request": request, "run_id": thread_id() or state.get("run_id")}
     inline = context.inline_tickets if context.inline_tickets is not None else request.tickets
     if inline is not None:
         tickets = [_from_inline(ticket, context) for ticket in inline]
-        return {"tickets": tickets, "watermark_target": None, "stats": MiningStats(processed=len(tickets))}
+        return started | {"tickets": tickets, "watermark_target": None, "stats": MiningStats(processed=len(tickets))}
     if context.source is None:
         raise ConfigurationError("this mining run has no ticket source; pass tickets inline")
     source = context.source
@@ -41,7 +45,7 @@ def fetch(state: MiningState, runtime: Runtime[MiningContext]) -> dict[str, Any]
         if page.exhausted:
             break
     tickets = [_from_source(ticket) for ticket in fetched]
-    return {
+    return started | {
         "tickets": tickets,
         "watermark_target": after if fetched else None,
         "stats": MiningStats(processed=len(tickets), waiting_lag=waiting),

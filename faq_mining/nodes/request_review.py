@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
 
 from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.graph_runtime.edge import interrupt_until_valid, validated
 from faq_mining.nodes.context import DecisionOutcome, MiningContext, mining_context
 from faq_mining.review_models import CandidateEdits
-from faq_mining.state import ReviewDecision, ReviewEdits, ReviewRecord, ReviewTask
+from faq_mining.state import ReviewDecision, ReviewEdits, ReviewRecord, ReviewRequest, ReviewTask
 
 _ERROR_KINDS: dict[type[Exception], Any] = {
     ConflictError: "conflict",
@@ -52,8 +52,8 @@ def request_review(state: ReviewTask, runtime: Runtime[MiningContext]) -> dict[s
     error recorded, so the run never stays stuck on a resume value it cannot apply; the candidate stays as
     the review operations left it and later decisions go to them directly.
     """
-    request = state["request"]
-    decision = ReviewDecision.model_validate(interrupt(request.model_dump(mode="json")))
+    request = validated(ReviewRequest, state["request"], "the staged candidate")
+    decision = interrupt_until_valid(ReviewDecision, request.model_dump(mode="json"), "the review decision")
     record = ReviewRecord(staging_id=request.staging_id, decision=decision.decision, reviewer=decision.reviewer)
     if decision.already_applied:
         # Decided (row locked, status checked, written) before the run was resumed: nothing to apply, and a
