@@ -331,6 +331,15 @@ class Settings(BaseSettings):
         description="Longest wait for the embedded ClickHouse while another process uses it; then a one-line error.",
     )
 
+    # --- LangGraph Studio: `doxa studio`, a debugging bench (issue 13) ------------------------------
+    studio_sandbox: bool = Field(
+        default=True,
+        description="Studio runs write to dry-run stores: no e-mail queued, no escalation, KB gap or answer verdict "
+        "stored, no watermark moved, no FAQ staged or promoted (the effects show in the thread's state). False lets "
+        "Studio act for real, on customers and production tables (logged as a warning at every start).",
+    )
+    studio_port: int = Field(default=2024, ge=1, le=65_535, description="Port of `doxa studio`'s local server.")
+
     # --- Customer replies: public sources and answer feedback (issue 11, items 5-6) -----------------
     kb_base_url: str | None = Field(
         default=None,

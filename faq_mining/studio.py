@@ -1,6 +1,7 @@
 """The FAQ-mining graph as LangGraph Studio loads it (`langgraph dev`); `core/graph_runtime/studio.py` says how.
 
-Its dependencies come from one context built from the same DOXA_* settings as the CLI.
+Its dependencies come from one context built from the same DOXA_* settings as the CLI, with its writers swapped
+for `faq_mining/sandbox.py`'s dry runs unless DOXA_STUDIO_SANDBOX is off. The run id is the thread id.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from core.graph_runtime.studio import studio_graph
 from core.services import Services
 from faq_mining.graph import build_mining_graph
 from faq_mining.nodes.context import DEFAULT_CONTEXT, MiningContext
+from faq_mining.sandbox import sandboxed
 
 
 def _settings_context(services: Services) -> MiningContext:
@@ -18,4 +20,5 @@ def _settings_context(services: Services) -> MiningContext:
     return mining_context_from_services(services)
 
 
-faq_mining = studio_graph(build_mining_graph(), DEFAULT_CONTEXT, _settings_context)
+# The watermark, staging and reviews are dry runs unless DOXA_STUDIO_SANDBOX is off.
+faq_mining = studio_graph(build_mining_graph(), DEFAULT_CONTEXT, _settings_context, sandboxed)

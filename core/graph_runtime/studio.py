@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,6 +29,8 @@ from core.settings import get_settings
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
+log = logging.getLogger(__name__)
+
 # Both graphs' contexts are dataclasses (LangGraph builds Studio's schema from their fields).
 C = TypeVar("C", bound="DataclassInstance")
 
@@ -41,12 +44,27 @@ def dependency_fields(context_type: type[Any]) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(context_type) if hints[f.name] not in _TUNABLE_TYPES)
 
 
-def settings_context(build: Callable[[Services], C]) -> Callable[[], C]:
-    """A function returning the context `build` makes from the DOXA_* settings' services, once per process."""
+def settings_context(build: Callable[[Services], C], sandbox: Callable[[C], C] | None = None) -> Callable[[], C]:
+    """A function returning the context `build` makes from the DOXA_* settings' services, once per process.
+
+    With `sandbox`, the context's writers are swapped for its dry-run ones unless DOXA_STUDIO_SANDBOX is off.
+    """
 
     @functools.cache
     def from_settings() -> C:
-        return build(Services.open(get_settings()))
+        settings = get_settings()
+        context = build(Services.open(settings))
+        if sandbox is None:
+            return context
+        if settings.studio_sandbox:
+            log.info("Studio sandbox on: %s writes go to dry-run stores", type(context).__name__)
+            return sandbox(context)
+        log.warning(
+            "DOXA_STUDIO_SANDBOX is off: Studio runs of %s act FOR REAL (e-mails to customers, escalations, "
+            "watermarks, FAQ promotion)",
+            type(context).__name__,
+        )
+        return context
 
     return from_settings
 
@@ -61,6 +79,14 @@ def studio_context_schema(context_type: type[C], from_settings: Callable[[], C])
             return getattr(from_settings(), name)
         return super(studio_type, self).__getattribute__(name)
 
+    def __get_pydantic_json_schema__(cls: Any, core_schema: Any, handler: Any) -> Any:
+        # Studio's context panel shows only what a run's JSON can set: the dependencies come from the settings.
+        schema = handler(core_schema)
+        properties = handler.resolve_ref_schema(schema).get("properties", {})
+        for name in dependencies:
+            properties.pop(name, None)
+        return schema
+
     studio_type: type[C] = dataclasses.make_dataclass(
         f"Studio{context_type.__name__}",
         [
@@ -70,6 +96,7 @@ def studio_context_schema(context_type: type[C], from_settings: Callable[[], C])
         bases=(context_type,),
         namespace={
             "__getattribute__": __getattribute__,
+            "__get_pydantic_json_schema__": classmethod(__get_pydantic_json_schema__),
             "__doc__": context_type.__doc__,
             "__module__": context_type.__module__,
         },
@@ -79,10 +106,16 @@ def studio_context_schema(context_type: type[C], from_settings: Callable[[], C])
 
 
 def studio_graph(
-    builder: StateGraph[Any, Any, Any, Any], default: DefaultContext[C], build: Callable[[Services], C]
+    builder: StateGraph[Any, Any, Any, Any],
+    default: DefaultContext[C],
+    build: Callable[[Services], C],
+    sandbox: Callable[[C], C] | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """The graph Studio loads: the settings' context is the default one, the Studio schema stands in for the context."""
-    from_settings = settings_context(build)
+    """The graph Studio loads: the settings' context is the default one, the Studio schema stands in for the context.
+
+    `sandbox` makes the settings' context a dry run (see `settings_context`).
+    """
+    from_settings = settings_context(build, sandbox)
     default.register(from_settings)
     builder.context_schema = studio_context_schema(default.context_type, from_settings)
     return builder.compile()
