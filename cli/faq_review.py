@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -172,30 +172,30 @@ def _decide(
     )
 
 
-def approve(
-    staging_id: Annotated[int, typer.Argument(help="The candidate's id.")],
-    reviewer: ReviewerOption = None,
-    note: NoteOption = None,
-    expected_version: VersionOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Promote a PENDING candidate: NEW inserts a production FAQ, MERGE updates its target (snapshot kept)."""
-    with _review() as (services, review):
-        outcome = _decide(services, review, staging_id, "approve", _reviewer(reviewer), note, expected_version)
-    _print(as_json, outcome, _outcome_text(outcome))
+def _decision_command(decision: Decision, summary: str) -> Callable[..., None]:
+    """The `doxa faq approve` or `reject` command: the two differ only in the decision they send."""
+
+    def command(
+        staging_id: Annotated[int, typer.Argument(help="The candidate's id.")],
+        reviewer: ReviewerOption = None,
+        note: NoteOption = None,
+        expected_version: VersionOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        with _review() as (services, review):
+            outcome = _decide(services, review, staging_id, decision, _reviewer(reviewer), note, expected_version)
+        _print(as_json, outcome, _outcome_text(outcome))
+
+    command.__doc__ = summary  # typer's help text
+    return command
 
 
-def reject(
-    staging_id: Annotated[int, typer.Argument(help="The candidate's id.")],
-    reviewer: ReviewerOption = None,
-    note: NoteOption = None,
-    expected_version: VersionOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Reject a PENDING candidate (its tickets stay claimed: mining does not stage them again)."""
-    with _review() as (services, review):
-        outcome = _decide(services, review, staging_id, "reject", _reviewer(reviewer), note, expected_version)
-    _print(as_json, outcome, _outcome_text(outcome))
+approve = _decision_command(
+    "approve", "Promote a PENDING candidate: NEW inserts a production FAQ, MERGE updates its target (snapshot kept)."
+)
+reject = _decision_command(
+    "reject", "Reject a PENDING candidate (its tickets stay claimed: mining does not stage them again)."
+)
 
 
 def revert(

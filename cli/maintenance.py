@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 the operation failed (database unreachable, pg_dump or pg_
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -95,16 +96,10 @@ def dump(
 ) -> None:
     """Back up Doxa's schema (tickets, threads, outbox, FAQs, knowledge-base registry) with pg_dump."""
     settings = get_settings()
-    try:
-        with _errors.status("dumping", spinner="dots") as status:
-            report = dump_database(
-                resolve_database_url(settings),
-                settings.db_schema,
-                file,
-                on_progress=lambda line: status.update(escape(line[:100])),
-            )
-    except DoxaError as exc:
-        fail(str(exc), _exit_code(exc))
+    report = _with_progress(
+        "dumping",
+        lambda progress: dump_database(resolve_database_url(settings), settings.db_schema, file, on_progress=progress),
+    )
     _print_backup(report, "dumped", json_output)
 
 
@@ -118,18 +113,22 @@ def restore(
 ) -> None:
     """Restore a dump into the configured database, in one transaction. Stop the API and workers first."""
     settings = get_settings()
+    report = _with_progress(
+        "restoring",
+        lambda progress: restore_database(
+            resolve_database_url(settings), settings.db_schema, file, force=force, on_progress=progress
+        ),
+    )
+    _print_backup(report, "restored", json_output)
+
+
+def _with_progress(label: str, job: Callable[[Callable[[str], None]], BackupReport]) -> BackupReport:
+    """Run a dump or restore under a spinner showing the tool's last output line; its errors exit (see cli/output)."""
     try:
-        with _errors.status("restoring", spinner="dots") as status:
-            report = restore_database(
-                resolve_database_url(settings),
-                settings.db_schema,
-                file,
-                force=force,
-                on_progress=lambda line: status.update(escape(line[:100])),
-            )
+        with _errors.status(label, spinner="dots") as status:
+            return job(lambda line: status.update(escape(line[:100])))
     except DoxaError as exc:
         fail(str(exc), _exit_code(exc))
-    _print_backup(report, "restored", json_output)
 
 
 def _print_backup(report: BackupReport, verb: str, json_output: bool) -> None:
