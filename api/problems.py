@@ -19,6 +19,7 @@ from core.errors import (
     ConfigurationError,
     ConflictError,
     DoxaError,
+    EngineBusyError,
     InvalidInputError,
     NotFoundError,
 )
@@ -32,6 +33,7 @@ _STATUS_BY_ERROR: list[tuple[type[DoxaError], int]] = [
     (ConflictError, 409),
     (InvalidInputError, 422),
     (ConfigurationError, 500),
+    (EngineBusyError, 503),
 ]
 
 

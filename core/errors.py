@@ -25,3 +25,7 @@ class InvalidInputError(DoxaError):
 
 class ConflictError(DoxaError):
     """The request conflicts with the current state (wrong status, concurrent change)."""
+
+
+class EngineBusyError(DoxaError):
+    """An embedded engine is held by another process for longer than this one may wait (retry later)."""
