@@ -63,6 +63,8 @@ def test_post_ticket_runs_the_graph_and_returns_the_outcome(
     assert details["classification"]["primary_category"] == outcome["category"]
     assert [email["ticket_id"] for email in details["emails"]] == ["API-1"]
     assert details["running"] is False
+    detail_text = client.get("/tickets/API-1", headers=agent).text
+    assert "billing.md" not in created.text and "billing.md" not in detail_text, "no server path in API answers"
 
 
 def test_feedback_resumes_a_waiting_thread_and_a_second_feedback_conflicts(
