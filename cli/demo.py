@@ -65,6 +65,10 @@ def demo(
             )
 
         console.rule("3. Run tickets through the eleven agents")
+        console.print(
+            "A confident answer, an honest 'not in our knowledge base' escalation (DEMO-5 asks about Tor Browser,"
+            " but no article covers it), and a retry after 'not satisfied' that proposes different content."
+        )
         service = open_ticket_service(services)
         for path in sorted(tickets.glob("*.json")):
             ticket = TicketInput.model_validate(json.loads(path.read_text(encoding="utf-8")))
@@ -79,6 +83,9 @@ def demo(
                     CustomerFeedback(satisfied=False, comment="I still get the error after restarting."),
                 )
                 _show(retried.thread_id, retried.status, retried.path[-8:], retried.email)
+                if outcome.email and retried.email:
+                    same = outcome.email["body"] == retried.email["body"]
+                    console.print(f"  the retry {'repeats' if same else 'does not repeat'} the first reply")
                 if retried.waiting_for_feedback:
                     console.print("  customer: satisfied")
                     closed = service.feedback(outcome.thread_id, CustomerFeedback(satisfied=True))
@@ -96,8 +103,17 @@ def demo(
         )
 
 
+_MEANING = {
+    "auto_confident": "confident answer",
+    "solution": "suggested answer, asks whether it helped",
+    "escalation_notice": "handed to a person",
+    "rejection": "asks for details",
+}
+
+
 def _show(thread_id: str, status: str, path: list[str], email: dict[str, str] | None) -> None:
-    console.print(Text(f"{thread_id} -> {status}   {' -> '.join(path)}", style="bold"))
+    meaning = f" ({_MEANING.get(email['template'], email['template'])})" if email else ""
+    console.print(Text(f"{thread_id} -> {status}{meaning}   {' -> '.join(path)}", style="bold"))
     if email:
         title = Text(f"{email['template']}: {email['subject']}")
         console.print(Panel(Text(email["body"]), title=title, expand=False))

@@ -44,7 +44,8 @@ def citation_line(citation: Citation, language: email_text.Language) -> str:
     # Section paths start with the document title ("Title > Section"); print the title once.
     section = citation.section.removeprefix(citation.title).removeprefix(" > ")
     where = f" > {section}" if section else ""
-    address = f": {citation.source}" if _PUBLIC_ADDRESS.match(citation.source) else ""
+    # The address on its own line: titles end with "?" or "." too, and mail clients link a bare URL best.
+    address = f"\n  {citation.source}" if _PUBLIC_ADDRESS.match(citation.source) else ""
     return f"- {citation.title}{where}{address}"
 
 

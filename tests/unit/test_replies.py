@@ -32,7 +32,8 @@ def test_a_public_url_is_cited_and_an_faq_by_its_question() -> None:
     assert sources_block(Solution(citations=citations), "en").splitlines() == [
         "Sources:",
         "- Frequently asked question: How do I use a bridge?",
-        f"- Proxy errors > Fixes: {ARTICLE_URL}",
+        "- Proxy errors > Fixes",
+        f"  {ARTICLE_URL}",
     ]
 
 
