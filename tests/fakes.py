@@ -350,12 +350,6 @@ class Verdict(BaseModel):
     confidence: float = Field(ge=0, le=1)
 
 
-class ScoreVerdict(BaseModel):
-    """A structured answer with one bounded field."""
-
-    score: int = Field(ge=0, le=100)
-
-
 class RateLimitError(Exception):
     """What a provider SDK raises on HTTP 429."""
 
@@ -373,6 +367,11 @@ class RecordingFake(GenericFakeChatModel):
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
         self.seen.append(messages)
         return super()._generate(messages, *args, **kwargs)
+
+
+def recording(*texts: str) -> RecordingFake:
+    """`replies` that records its prompts (in `seen`)."""
+    return RecordingFake(messages=iter([AIMessage(content=text) for text in texts]))
 
 
 class RateLimited(GenericFakeChatModel):

@@ -46,11 +46,21 @@ class Watermarks(Protocol):
 
 
 class LiveFaq(Protocol):
-    """A live production FAQ, as a MERGE's validation reads it."""
+    """A live production FAQ, as a MERGE's validation (and a reader of the run's store) sees it."""
 
     @property
     def question(self) -> str:
         """The FAQ's question."""
+        ...
+
+    @property
+    def answer(self) -> str:
+        """The FAQ's answer."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """The FAQ's version (bumped by every merge, revert or edit)."""
         ...
 
 

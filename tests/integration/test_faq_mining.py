@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 
 from core.clickhouse import ClickHouse
 from core.errors import ConflictError
@@ -25,6 +22,7 @@ from faq_mining.service import MiningService, mining_context_from_services, post
 from faq_mining.state import InlineTicket, MiningRequest, ReviewDecision
 from faq_mining.ticket_source import TicketSource
 from faq_mining.watermark import WatermarkStore
+from tests.fakes import RecordingChatModel
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -65,22 +63,6 @@ def problem_tickets(prefix: str = "T") -> list[InlineTicket]:
             tickets.append(InlineTicket(id=f"{prefix}-{name}-{number}", body=body, closurenotes=notes, category=name))
     tickets.append(InlineTicket(id=f"{prefix}-short", body="Printer broken on floor 2, please fix.", closurenotes="ok"))
     return tickets
-
-
-class RecordingChatModel(BaseChatModel):
-    """A fake chat model that records every prompt and answers through `reply(prompt text)`."""
-
-    reply: Callable[[str], str]
-    received: list[str] = []
-
-    @property
-    def _llm_type(self) -> str:
-        return "recording-fake"
-
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **_: Any) -> ChatResult:
-        text = "\n".join(str(message.content) for message in messages)
-        self.received.append(text)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply(text)))])
 
 
 def service_for(services: Services, **changes: Any) -> MiningService:

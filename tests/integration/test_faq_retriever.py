@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from kb.faq_retriever import FaqRetriever
 from nodes.context import TicketContext
 from nodes.policy import TicketPolicy
 from state.ticket import CustomerFeedback, TicketInput
+from tests.fakes import Prediction
 
 PASSWORD_Q = "How do I reset my password?"
 PASSWORD_A = "Open Settings > Security, choose 'Reset password' and follow the link we e-mail you."
@@ -122,13 +122,6 @@ def test_faqs_of_another_model_are_refused(db: Database, embedder: Embedder) -> 
 
     with pytest.raises(EmbeddingModelMismatch, match="another-model"):
         FaqRetriever(db, embedder).search(PASSWORD_Q)
-
-
-@dataclass
-class Prediction:
-    label: str
-    confidence: float
-    alternatives: Sequence[tuple[str, float]] = ()
 
 
 class AuthClassifier:

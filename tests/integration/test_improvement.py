@@ -23,7 +23,8 @@ from graph.ticket_store import TicketRow, TicketStore
 from ops.escalation_export import export_escalation, export_resolved_to_ticket_source
 from ops.improvement import improvement_report, parse_since
 from state.records import EscalationRecord
-from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
+from tests.fakes import CannedRetriever
+from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
 
 PASSWORD_GAPS = [
     "How do I reset my password when the reset e-mail never arrives?",

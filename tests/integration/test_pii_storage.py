@@ -11,7 +11,8 @@ import json
 from core.services import Services
 from graph.ticket_store import TicketStore
 from ops.improvement import improvement_report
-from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
+from tests.fakes import CannedRetriever
+from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
 
 CARD, IBAN, PHONE = "4111.1111.1111.1111", "FR76 3000 6000 0112 3456 7890 189", "06.12.34.56.78"
 

@@ -7,14 +7,10 @@ protocols, so each test sets the retrieval signal it needs; the real retriever i
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
 
 from core.errors import ConflictError, NotFoundError
 from core.services import Services
@@ -24,75 +20,10 @@ from graph.ticket_store import TicketStore
 from nodes.context import TicketContext
 from nodes.policy import TicketPolicy
 from state.ticket import CustomerFeedback, TicketInput
+from tests.fakes import CannedRetriever, KeywordClassifier
+from tests.fakes import replies as fake_model
 
 CATEGORIES = ["technique", "facturation", "authentification", "feature_request", "autre"]
-
-
-@dataclass
-class Prediction:
-    label: str
-    confidence: float
-    alternatives: Sequence[tuple[str, float]] = ()
-
-
-class KeywordClassifier:
-    """Deterministic stand-in for the learned classifier."""
-
-    def predict(self, text: str) -> Prediction:
-        lowered = text.lower()
-        if "invoice" in lowered or "facture" in lowered:
-            return Prediction("facturation", 0.9)
-        if "password" in lowered or "mot de passe" in lowered:
-            return Prediction("authentification", 0.9)
-        if "please add" in lowered:
-            return Prediction("feature_request", 0.9)
-        return Prediction("technique", 0.9)
-
-
-@dataclass
-class CannedRetriever:
-    """Returns one passage whose similarity the test chooses, with the contract's signals."""
-
-    similarity: float = 0.9
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def retrieve(self, query: str, keywords: Sequence[str], category: str | None, **options: Any) -> dict[str, Any]:
-        self.calls.append({"query": query, "category": category, **options})
-        passages = [
-            passage("c1", "Open Settings > Security and choose 'Reset password'.", self.similarity),
-            passage(
-                "c2", "If no reset e-mail arrives, check the spam folder or ask for a new link.", self.similarity - 0.05
-            ),
-        ]
-        kept = [p for p in passages if p["similarity_score"] >= options["score_threshold"]][: options["top_k"]]
-        best = max((p["similarity_score"] for p in kept), default=0.0)
-        return {
-            "results": kept,
-            "metadata": {
-                "mean_similarity": sum(p["similarity_score"] for p in kept) / len(kept) if kept else 0.0,
-                "max_similarity": best,
-                "min_similarity": min((p["similarity_score"] for p in kept), default=0.0),
-                "chunk_count": len(kept),
-                "kb_confident": bool(kept) and best >= options["kb_confidence_threshold"],
-                "kb_limit_reached": options["attempt_number"] >= options["max_retrieval_attempts"],
-            },
-        }
-
-
-def passage(chunk_id: str, text: str, similarity: float) -> dict[str, Any]:
-    return {
-        "chunk_text": text,
-        "similarity_score": round(similarity, 6),
-        "metadata": {
-            "doc_id": "d1",
-            "section": "Reset",
-            "source": "help/account.md",
-            "rank": 1,
-            "title": "Account",
-            "chunk_id": chunk_id,
-        },
-        "ranking_explanation": "test",
-    }
 
 
 def make_service(services: Services, retriever: CannedRetriever, chat_model: Any = None) -> TicketService:
@@ -239,10 +170,6 @@ def test_restart_between_run_and_feedback_resumes_the_thread(services: Services)
     finally:
         restarted.close()
     assert outcome.status == "closed"
-
-
-def fake_model(*replies: str) -> GenericFakeChatModel:
-    return GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
 
 
 def test_llm_answers_are_used_when_valid(services: Services) -> None:

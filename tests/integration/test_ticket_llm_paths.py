@@ -7,18 +7,13 @@ RetryPolicy and end in the node's offline path, recorded in `fallbacks`; the LLM
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import Field
 
 from core.services import Services
 from graph.ticket_service import TicketOutcome, TicketService
 from graph.ticket_store import TicketStore
 from state.ticket import CustomerFeedback, TicketInput
-from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
+from tests.fakes import CannedRetriever, RateLimitError, ScriptedModel
+from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
 
 Reply = str | Exception
 
@@ -48,35 +43,10 @@ VALID = {
 }
 
 
-class ScriptedModel(BaseChatModel):
-    """Answers each prompt by the schema it asks for: scripted replies first (an exception is raised), then VALID."""
-
-    script: dict[str, list[Reply]] = Field(default_factory=dict)
-    asked: list[str] = Field(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted-fake"
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        system = str(messages[0].content)
-        schema = json.loads(system[system.index("JSON schema:\n") + len("JSON schema:\n") :])["title"]
-        self.asked.append(schema)
-        queue = self.script.get(schema, [])
-        reply = queue.pop(0) if queue else VALID[schema]
-        if isinstance(reply, Exception):
-            raise reply
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
-
-
-class RateLimitError(Exception):
-    """What a provider SDK raises on HTTP 429."""
-
-
 def run(
     services: Services, script: dict[str, list[Reply]], similarity: float = 0.9, ticket: TicketInput | None = None
 ) -> tuple[TicketService, ScriptedModel, TicketOutcome]:
-    model = ScriptedModel(script=script)
+    model = ScriptedModel(script=script, defaults=VALID)
     service = make_service(services, CannedRetriever(similarity), model)
     return service, model, service.run(ticket or PASSWORD_TICKET)
 

@@ -8,7 +8,8 @@ from typing import Any
 from core.services import Services
 from graph.outbox import Outbox
 from state.ticket import CustomerFeedback
-from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
+from tests.fakes import CannedRetriever
+from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
 
 SECTION = "Open Settings > Security and choose 'Reset password'.\n\nIf no e-mail arrives, check the spam folder."
 

@@ -15,7 +15,8 @@ from core.errors import ConflictError
 from core.services import Services
 from core.settings import Settings
 from state.ticket import CustomerFeedback
-from tests.integration.test_ticket_graph import PASSWORD_TICKET, CannedRetriever, make_service
+from tests.fakes import CannedRetriever
+from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
 
 NOT_SATISFIED = CustomerFeedback(satisfied=False, comment="No link arrives, even in spam.")
 

@@ -14,12 +14,9 @@ import pytest
 
 from core.services import Services
 from faq_mining.state import MiningRequest
-from tests.integration.test_faq_mining import RecordingChatModel, problem_tickets, service_for, staged_rows
+from tests.fakes import RateLimitError, RecordingChatModel
+from tests.integration.test_faq_mining import problem_tickets, service_for, staged_rows
 from tests.reliability.conftest import Record
-
-
-class RateLimitError(Exception):
-    """What a provider SDK raises on HTTP 429."""
 
 
 def rate_limited(prompt: str) -> str:

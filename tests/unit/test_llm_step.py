@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import ExecutionInfo, Runtime
 from pydantic import BaseModel, Field
@@ -16,6 +14,7 @@ from core.graph_runtime.retry import MAX_LLM_ATTEMPTS, LLMFault, llm_retry_polic
 from nodes.context import TicketContext
 from nodes.llm_step import attempt_limit, llm_or_offline
 from nodes.prompts import SCORE
+from tests.fakes import replies as fake
 
 
 class Verdict(BaseModel):
@@ -42,10 +41,6 @@ def context(model: Any, attempts: int = 3) -> TicketContext:
 def runtime(model: Any, attempt: int, attempts: int = 3) -> Runtime[TicketContext]:
     info = ExecutionInfo(checkpoint_id="c", checkpoint_ns="", task_id="t", node_attempt=attempt)
     return Runtime(context=context(model, attempts), execution_info=info)
-
-
-def fake(*replies: str) -> GenericFakeChatModel:
-    return GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
 
 
 def ask(rt: Runtime[TicketContext], **kwargs: Any) -> tuple[Verdict, dict[str, Any]]:

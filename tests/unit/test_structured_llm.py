@@ -1,35 +1,8 @@
-from typing import Any
-
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from pydantic import BaseModel, Field
 
 from core.structured_llm import StructuredReplyError, ask_structured, parse_reply, structured_or_fallback
-
-
-class Verdict(BaseModel):
-    valid: bool
-    confidence: float = Field(ge=0, le=1)
-
-
-class RecordingFake(GenericFakeChatModel):
-    """A fake chat model that remembers the prompts it received."""
-
-    seen: list[list[BaseMessage]] = Field(default_factory=list)
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
-        self.seen.append(messages)
-        return super()._generate(messages, *args, **kwargs)
-
-
-class RateLimited(GenericFakeChatModel):
-    def _generate(self, *args: Any, **kwargs: Any) -> Any:
-        raise TimeoutError("429 Too Many Requests")
-
-
-def fake(*replies: str) -> RecordingFake:
-    return RecordingFake(messages=iter([AIMessage(content=r) for r in replies]))
+from tests.fakes import RateLimited, Verdict
+from tests.fakes import recording as fake
 
 
 def test_valid_reply_is_parsed_and_prompt_carries_the_schema() -> None:
