@@ -117,7 +117,7 @@ def main() -> None:
             print("\n| Tor help centre, titles -> bodies | MRR@10 | R@1 | R@5 | p50 ms | p95 ms |")
             print("|---|---|---|---|---|---|")
             for mode in ("bm25", "dense", "hybrid"):
-                r = evaluate_retrieval(services, tor, tor_queries, mode)  # type: ignore[arg-type]
+                r = evaluate_retrieval(services, tor, tor_queries, mode)
                 print(
                     f"| {mode} | {r.mrr_at_10:.4f} | {r.recall_at_1:.4f} | {r.recall_at_5:.4f}"
                     f" | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |",
