@@ -28,6 +28,10 @@ class Context:
     label: str = field(default="x", metadata={"description": "A label."})
 
 
+# What a run that brought no context sees (LangGraph Studio passes none).
+NO_CONTEXT: Runtime[Any] = Runtime(context=None)
+
+
 class Allowed(BaseModel):
     x: int
 
@@ -45,15 +49,20 @@ def test_a_run_with_its_own_context_never_builds_the_default() -> None:
 
 def test_the_default_context_is_built_once_and_shared() -> None:
     built: list[Context] = []
+
+    def build() -> Context:
+        built.append(Context(store=[]))
+        return built[-1]
+
     default = DefaultContext("test graph", Context)
-    default.register(lambda: built.append(Context(store=[])) or built[-1])
-    first, second = default.of(Runtime(context=None)), default.of(Runtime(context=None))
+    default.register(build)
+    first, second = default.of(NO_CONTEXT), default.of(NO_CONTEXT)
     assert first is second and len(built) == 1
 
 
 def test_a_run_without_context_or_default_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="the test graph was run without a Context"):
-        DefaultContext("test graph", Context).of(Runtime(context=None))
+        DefaultContext("test graph", Context).of(NO_CONTEXT)
 
 
 def test_dependencies_are_every_field_but_the_plain_tunables() -> None:
@@ -71,8 +80,8 @@ def test_the_studio_schema_reads_dependencies_from_the_settings_context_on_first
         calls.append(1)
         return settings
 
-    studio_type = studio_context_schema(Context, from_settings)
-    built: Any = studio_type(attempts=5)  # what Studio does with a run's JSON
+    studio_type: Any = studio_context_schema(Context, from_settings)
+    built = studio_type(attempts=5)  # what Studio does with a run's JSON
     assert calls == [], "building the context blocks nothing"
     assert built.store == ["from settings"] and built.model == "m" and built.attempts == 5
     assert isinstance(built, Context)
