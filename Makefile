@@ -26,4 +26,4 @@ test: lint ## Lint, then the whole test suite on embedded engines
 	$(VENV)/python -m pytest
 
 bench: install ## Benchmarks (figures go to BENCHMARKS.md by hand)
-	$(VENV)/python benchmarks/retrieval.py
+	$(VENV)/python -m benchmarks.retrieval

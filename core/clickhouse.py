@@ -45,8 +45,8 @@ class ChdbClickHouse:
     `idle_release_s` without a query: `doxa serve` and CLI commands on one DOXA_HOME take turns instead of
     the second one failing with CANNOT_OPEN_FILE. An exclusive `flock` on `<path>.lock` (holding the
     owner's pid) orders the turns; a process that cannot get it within `lock_wait_s` gets EngineBusyError,
-    a one-line message saying who holds it. Opening costs about 0.15 s (BENCHMARKS.md), paid once per burst
-    of queries, not per query.
+    a one-line message saying who holds it. Opening costs 0.1-0.4 s on 2 shared cores (BENCHMARKS.md), paid
+    once per burst of queries, not per query.
     """
 
     def __init__(self, path: Path, *, idle_release_s: float = 1.0, lock_wait_s: float = 30.0) -> None:

@@ -140,7 +140,18 @@ class MiningService:
             seconds=round(time.perf_counter() - started, 3),
         )
         record_mining_metrics(run)
+        self._record_run(run)
         return run
+
+    def _record_run(self, run: MiningRun) -> None:
+        """Note the finished run, so pruning finds its thread even when it staged nothing (migration 0021)."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO mining_run (run_id, processed, staged) VALUES (%s, %s, %s)"
+                " ON CONFLICT (run_id) DO UPDATE SET finished_at = now(), processed = EXCLUDED.processed,"
+                " staged = EXCLUDED.staged",
+                (run.run_id, run.stats.processed, len(run.staged_ids)),
+            )
 
     def pending_reviews(self, run_id: str | None = None) -> list[PendingReview]:
         """The review interrupts waiting in one run, or in every run that has a PENDING candidate."""

@@ -6,7 +6,8 @@ never be resumed again:
 - a ticket thread whose `ticket` row is rejected, closed or escalated (each of these ends the graph: reject,
   close -> improve and escalate -> improve all lead to END) and was last updated before the cutoff;
 - a mining run's thread (thread id = `faq_staging.run_id`) none of whose candidates is still PENDING, whose
-  candidates were last touched before the cutoff.
+  candidates were last touched before the cutoff, or a run that staged nothing (`mining_run`, migration 0021)
+  and finished before it.
 
 Waiting threads (running, answered, awaiting_feedback, a run with a PENDING candidate) are never candidates,
 and the checkpoint tables are asked as well: a thread whose latest checkpoint still has pending writes (an
@@ -47,6 +48,9 @@ WITH finished AS (
      WHERE run_id IS NOT NULL
      GROUP BY run_id
     HAVING bool_and(status <> 'PENDING') AND max(updated_at) < %(cutoff)s
+    UNION ALL
+    SELECT r.run_id, 'mining' FROM mining_run r
+     WHERE r.finished_at < %(cutoff)s AND NOT EXISTS (SELECT 1 FROM faq_staging s WHERE s.run_id = r.run_id)
 )
 SELECT f.thread_id, f.kind,
        EXISTS (

@@ -231,3 +231,17 @@ def test_cli_prune_reports_in_json_and_words(
     assert done.exit_code == 0, done.output
     assert "pruned 1 threads finished more than 30d ago (1 tickets, 0 mining runs)" in done.stdout
     assert "T-closed" not in checkpoint_rows(services.db)
+
+
+def test_mining_runs_that_staged_nothing_are_pruned_too(services: Services) -> None:
+    from faq_mining.service import MiningService
+    from faq_mining.state import MiningRequest
+
+    mining = MiningService.from_services(services, with_source=False)
+    empty = mining.mine(MiningRequest(tickets=[]), run_id="run-empty")
+    assert empty.staged_ids == [] and "run-empty" in set(checkpoint_rows(services.db))
+    assert prune_checkpoints(services.db, MONTH).threads_pruned == 0  # finished just now
+    with services.db.transaction() as conn:
+        conn.execute("UPDATE mining_run SET finished_at = now() - interval '60 days' WHERE run_id = 'run-empty'")
+    report = prune_checkpoints(services.db, MONTH)
+    assert report.mining_threads == 1 and "run-empty" not in set(checkpoint_rows(services.db))
