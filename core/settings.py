@@ -103,18 +103,11 @@ class Settings(BaseSettings):
         default=0.50,
         ge=0,
         le=1,
-        description="Best cosine similarity at which the KB counts as confident (kb_confident). Measured on "
-        "confidence_dev: 0.50 gives precision 0.991 at coverage 0.907; the seed's 0.70 answers only 39%.",
+        description="Best cosine at which the KB counts as confident (kb_confident) until an answer model is "
+        "fitted on this knowledge base (`doxa kb calibrate`); also the base of the evaluator's 'steps' KB signal.",
     )
     max_retrieval_attempts: int = Field(default=3, gt=0, description="Attempts before kb_limit_reached.")
 
-    # --- Ticket graph --------------------------------------------------------------------------
-    escalate_below: float = Field(
-        default=0.60, ge=0, le=1, description="The evaluator escalates when its confidence is below this."
-    )
-    plan_escalate_below: float = Field(
-        default=0.30,
-        ge=0,
     # --- Answer confidence: self-calibrated kb_confident (issue 11) ------------------------------
     answer_target_precision: float = Field(
         default=0.90,
@@ -157,6 +150,13 @@ class Settings(BaseSettings):
         "at 1 (1.0 exactly at the threshold); 'steps' = the seed's step function of the best cosine.",
     )
 
+    # --- Ticket graph --------------------------------------------------------------------------
+    escalate_below: float = Field(
+        default=0.60, ge=0, le=1, description="The evaluator escalates when its confidence is below this."
+    )
+    plan_escalate_below: float = Field(
+        default=0.30,
+        ge=0,
         le=1,
         description="The planner sends a ticket straight to a human below this analysis confidence.",
     )
