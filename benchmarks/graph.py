@@ -53,8 +53,8 @@ from core.services import Services
 from core.settings import Settings
 from graph.factory import ticket_context
 from graph.ticket_service import CHECKPOINT_TYPES, TicketService
+from graph.ticket_store import TicketStore
 from kb.ingest import KnowledgeBaseIngestor
-from nodes.context import TicketContext
 from state.ticket import CustomerFeedback, TicketInput
 
 REPO = Path(__file__).resolve().parents[1]
@@ -220,12 +220,12 @@ def share_row(label: str, saver: Measurement, memory: Measurement) -> str:
     )
 
 
-def make_saver(kind: str, context: TicketContext) -> BaseCheckpointSaver[Any]:
+def make_saver(kind: str, tickets: TicketStore) -> BaseCheckpointSaver[Any]:
     """The Postgres saver the product uses, LangGraph's own PostgresSaver, or an in-memory one; same serializer."""
     if kind == "postgres":
-        return TicketService.postgres_checkpointer(context.tickets)
+        return TicketService.postgres_checkpointer(tickets)
     if kind == "upstream":
-        saver = PostgresSaver(context.tickets.db.autocommit_pool(), serde=checkpoint_serializer(CHECKPOINT_TYPES))
+        saver = PostgresSaver(tickets.db.autocommit_pool(), serde=checkpoint_serializer(CHECKPOINT_TYPES))
         saver.setup()
         return saver
     return InMemorySaver(serde=checkpoint_serializer(CHECKPOINT_TYPES))
@@ -321,6 +321,7 @@ def main() -> None:
             )
             print(f"ingested {report.chunks_added} chunks in {report.seconds:.1f} s", file=sys.stderr)
             context = ticket_context(services)
+            store = TicketStore(services.db)
             clock = EncodeClock(services.embedder, memo=args.memo_embeddings)
             print(
                 f"\n{len(tickets)} tickets, db_pool_max {settings.db_pool_max}, "
@@ -335,7 +336,7 @@ def main() -> None:
             rounds: dict[tuple[str, int], list[Measurement]] = defaultdict(list)
             results_savers = ("postgres", "upstream", "memory") if args.compare_upstream else ("postgres", "memory")
             services_by_saver = {
-                saver: TicketService(context, make_saver(saver, context), context.tickets) for saver in results_savers
+                saver: TicketService(context, make_saver(saver, store), store) for saver in results_savers
             }
             for saver, service in services_by_saver.items():
                 measure(service, clock, tickets[:10], saver, 1, f"warm-{saver}")  # model, pools, caches
@@ -369,7 +370,7 @@ def main() -> None:
                         print(share_row(f"{w} ({saver})", results[(saver, w)], results[("memory", w)]))
             if args.profile:
                 sample = tickets[: min(100, len(tickets))]
-                savers = {k: TicketService(context, make_saver(k, context), context.tickets) for k in results_savers}
+                savers = {k: TicketService(context, make_saver(k, store), store) for k in results_savers}
                 timings = profile_nodes(savers, clock, sample, "profile")
                 print("\n| node | postgres mean ms | memory mean ms | calls |\n|---|---|---|---|")
                 for node, seconds in sorted(timings["postgres"].items(), key=lambda kv: -sum(kv[1])):
