@@ -1,10 +1,16 @@
 FROM python:3.11-slim
 WORKDIR /app
 ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1
-# CPU-only torch first, from PyTorch's CPU index, so no CUDA wheels are pulled.
-RUN pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
+# torch first: the CPU build wherever PyTorch's CPU index is reachable, else the configured index's build
+# (scripts/install-torch.sh says which in the build log; on Linux plain PyPI serves the CUDA build).
+COPY scripts/install-torch.sh scripts/install-torch.sh
+RUN scripts/install-torch.sh
+# docker-compose.yml passes its Qdrant server's minor (e.g. 1.12.*); unset, pyproject's range applies.
+ARG QDRANT_CLIENT=""
 COPY pyproject.toml README.md ./
 COPY core core
+COPY text text
+COPY ops ops
 COPY kb kb
 COPY graph graph
 COPY nodes nodes
@@ -12,6 +18,7 @@ COPY state state
 COPY faq_mining faq_mining
 COPY api api
 COPY cli cli
-RUN pip install .
+RUN if [ -n "$QDRANT_CLIENT" ]; then echo "qdrant-client==$QDRANT_CLIENT" > /tmp/pins.txt; else : > /tmp/pins.txt; fi \
+    && pip install -c /tmp/pins.txt .
 EXPOSE 8000
 CMD ["doxa", "serve", "--host", "0.0.0.0", "--port", "8000"]
