@@ -8,10 +8,11 @@ key is present exactly when the route set it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, Field
 
+from core.timestamps import IsoTimestamp
 from graph.ticket_service import TicketOutcome
 from kb.ingest import FailedFile
 from state.agents import (
@@ -26,13 +27,6 @@ from state.agents import (
     Validation,
 )
 from state.ticket import CustomerFeedback, TicketInput
-
-# `datetime.isoformat()` as the stores write it (`+00:00`, no trailing zero microseconds), documented as date-time.
-IsoTimestamp = Annotated[
-    datetime,
-    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
 
 
 class _Outcome(BaseModel):

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
@@ -30,6 +29,7 @@ from psycopg.types.json import Jsonb
 from core.database import Database
 from core.embeddings import Vectors
 from core.errors import EmbeddingModelMismatch, InvalidInputError
+from core.timestamps import IsoTimestamp
 from kb.vector_collection import FAQ_COLLECTION, Registration, lock_registry, register, registration
 from kb.vector_store.pgvector import BACKEND, vector_literal
 
@@ -96,10 +96,10 @@ class FaqRow:
     embedding_model: str
     source_staging_id: int | None
     source_ticket_ids: list[str]
-    promoted_at: datetime
+    promoted_at: IsoTimestamp
     promoted_by: str
     metadata: dict[str, Any]
-    updated_at: datetime
+    updated_at: IsoTimestamp
 
     @classmethod
     def from_row(cls, row: DictRow) -> FaqRow:

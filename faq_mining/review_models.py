@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from psycopg.rows import DictRow
 
+from core.timestamps import IsoTimestamp
 from faq_mining.faq_store import FaqAction, FaqRow
 
 Decision = Literal["approve", "reject"]
@@ -49,12 +50,12 @@ class StagedCandidate:
     run_id: str | None
     version: int
     reviewed_by: str | None
-    reviewed_at: datetime | None
+    reviewed_at: IsoTimestamp | None
     review_note: str | None
     promoted_faq_id: int | None
     metadata: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoTimestamp
+    updated_at: IsoTimestamp
 
     @classmethod
     def from_row(cls, row: DictRow) -> StagedCandidate:
@@ -85,7 +86,7 @@ class AuditEntry:
     action: str
     actor: str
     detail: dict[str, Any]
-    at: datetime
+    at: IsoTimestamp
 
 
 @dataclass(frozen=True)

@@ -13,23 +13,25 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import FaqCurator, Miner, Reviewer, ServicesDep
 from api.faq_responses import (
-    Candidate,
-    CandidateDetail,
-    CandidatePage,
     DeletedFaq,
-    FaqPage,
     FaqSearch,
-    MergePreview,
     ReviewResult,
 )
 from api.faq_schemas import CandidateUpdate, ProcessRequest, ReviewBody
 from api.problems import problem_responses
 from core.errors import ConflictError, NotFoundError
 from core.services import Services
-from faq_mining.faq_catalog import list_live_faqs
+from faq_mining.faq_catalog import FaqPage, list_live_faqs
 from faq_mining.review import FaqReview
 from faq_mining.review_flow import resume_review
-from faq_mining.review_models import ReviewOutcome, ReviewStats, to_json
+from faq_mining.review_models import (
+    CandidateDetail,
+    CandidatePage,
+    MergePreview,
+    ReviewOutcome,
+    ReviewStats,
+    StagedCandidate,
+)
 from faq_mining.service import MiningRun, mining_service_for
 from faq_mining.state import MiningRequest, ReviewDecision
 from kb.faq_retriever import FaqRetriever
@@ -78,7 +80,7 @@ async def list_candidates(
 ) -> CandidatePage:
     """Staged candidates, newest first, with the total that match."""
     page = await run_in_threadpool(lambda: _review(services).list(status, limit, offset))
-    return CandidatePage.model_validate(to_json(page))
+    return page
 
 
 @router.get("/staging-faq/stats", responses=_ERRORS)
@@ -92,13 +94,13 @@ async def candidate_stats(services: ServicesDep, principal: Reviewer) -> ReviewS
 async def show_candidate(staging_id: StagingId, services: ServicesDep, principal: Reviewer) -> CandidateDetail:
     """One candidate with its source tickets, PII kinds and audit trail."""
     detail = await run_in_threadpool(lambda: _review(services).get(staging_id))
-    return CandidateDetail.model_validate(to_json(detail))
+    return detail
 
 
 @router.put("/staging-faq/{staging_id}", responses={**_ERRORS, **_MISSING, **_CONFLICT})
 async def edit_candidate(
     staging_id: StagingId, body: CandidateUpdate, services: ServicesDep, principal: Reviewer
-) -> Candidate:
+) -> StagedCandidate:
     """Edit a PENDING candidate's question, answer or tags (409 otherwise, or when `expected_version` is stale)."""
     edited = await run_in_threadpool(
         lambda: _review(services).update(
@@ -110,7 +112,7 @@ async def edit_candidate(
             expected_version=body.expected_version,
         )
     )
-    return Candidate.model_validate(to_json(edited))
+    return edited
 
 
 @router.post("/staging-faq/{staging_id}/review", responses={**_ERRORS, **_MISSING, **_CONFLICT})
@@ -138,7 +140,7 @@ async def merge_target(staging_id: StagingId, services: ServicesDep, principal: 
         review = _review(services)
         if review.get(staging_id).candidate.merge_with_id is None:
             raise NotFoundError(f"candidate {staging_id} is NEW: it has no existing FAQ to merge into")
-        return MergePreview.model_validate(to_json(review.existing(staging_id)))
+        return review.existing(staging_id)
 
     return await run_in_threadpool(preview)
 
@@ -167,7 +169,7 @@ async def search_faqs(
         )
         return FaqSearch(query=q, items=hits)
     page = await run_in_threadpool(list_live_faqs, services.db, limit, offset)
-    return FaqPage.model_validate(to_json(page))
+    return page
 
 
 @router.delete("/faq/{faq_id}", responses={**_ERRORS, **problem_responses(404, _404="no such FAQ, or already deleted")})
