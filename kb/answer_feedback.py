@@ -23,6 +23,7 @@ from typing import Literal, get_args
 
 from core.database import Database
 from core.errors import InvalidInputError
+from text.pii import redact_pii
 
 SourceKind = Literal["faq", "chunk"]
 FeedbackOutcome = Literal["closed", "retry", "escalated"]
@@ -67,14 +68,17 @@ class AnswerSourceStats:
 
 
 def _checked(ticket_id: str, attempt: int, query: str, source_kind: str, source_id: str) -> str:
-    """Refuse rows no reader could use; return the query trimmed to a storable length."""
+    """Refuse rows no reader could use; return the query trimmed to a storable length and PII-redacted.
+
+    The rows are read later (reports, /metrics, calibration), so they keep placeholders, not the values.
+    """
     if source_kind not in get_args(SourceKind):
         raise InvalidInputError(f"source_kind must be 'faq' or 'chunk', not {source_kind!r}")
     if not ticket_id or not source_id:
         raise InvalidInputError("an answer needs a ticket id and a source id")
     if attempt < 1:
         raise InvalidInputError(f"attempt must be 1 or more, not {attempt}")
-    query = query.strip()[:_MAX_QUERY_CHARS]
+    query = redact_pii(query.strip()[:_MAX_QUERY_CHARS]).text
     if not query:
         raise InvalidInputError("an answer needs the query it was retrieved for")
     return query

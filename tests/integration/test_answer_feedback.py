@@ -164,3 +164,18 @@ def test_the_improvement_report_shows_answers_per_faq_and_article(db: Database) 
     markdown = report.to_markdown()
     assert "## Automatic answers by FAQ and article" in markdown
     assert "| article: Proxy refusing | 1 | 0 | 1 | 0 (0%) | 1 | 0% |" in markdown
+
+
+def test_the_stored_query_holds_no_personal_data(db: Database) -> None:
+    store = AnswerFeedbackStore(db)
+    store.record_answer(
+        ticket_id="T-PII",
+        attempt=1,
+        query="refund to card 4111.1111.1111.1111 for jane.doe at orange dot fr",
+        source_kind="chunk",
+        source_id="c1",
+        title="Refunds",
+    )
+    with db.connection() as conn:
+        row = conn.execute("SELECT query FROM answer_feedback WHERE ticket_id = 'T-PII'").fetchone()
+    assert row is not None and row["query"] == "refund to card [CARD] for [EMAIL]"
