@@ -52,8 +52,14 @@ def run(
 
 
 def test_every_agent_answers_through_the_llm_when_it_answers_well(services: Services) -> None:
+    # The retry's answer differs from the first: one repeated word for word would be escalated instead.
+    second_answer = '{"answer": "If no e-mail arrives, check the spam folder or ask for a new link."}'
     service, model, outcome = run(
-        services, {"EvaluationJudgment": [VALID["EvaluationJudgment"].replace("0.95", "0.7")]}
+        services,
+        {
+            "EvaluationJudgment": [VALID["EvaluationJudgment"].replace("0.95", "0.7")],
+            "ComposedAnswer": [VALID["ComposedAnswer"], second_answer],
+        },
     )
     assert outcome.fallbacks == [] and outcome.status == "answered"
     assert model.asked == [
