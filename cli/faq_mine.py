@@ -131,6 +131,7 @@ def _report(run: MiningRun) -> str:
         f"  staged       {stats.staged_new} new, {stats.staged_merge} merge ({stats.staged_tickets} ticket(s))",
         f"  skipped      prefilter {stats.skipped_prefilter}, already staged {stats.skipped_duplicate}, "
         f"identical {stats.skipped_identical}, unsuitable {stats.skipped_unsuitable}, PII {stats.skipped_pii}",
+        f"  joined       {stats.joined_pending} ticket(s) to pending candidates asking the same question",
         f"  failed       {stats.failed}",
         f"  waiting      {run.waiting_reviews} review(s); watermark {'advanced' if run.watermark_advanced else 'kept'}",
     ]

@@ -317,6 +317,42 @@ class FaqStore:
             return StageResult(staging_id, claimed, already)
         return StageResult(None, [], tickets)
 
+    def join(
+        self, staging_id: int, ticket_ids: Sequence[str], pii_kinds: Sequence[str] = (), actor: str = "faq-mining"
+    ) -> StageResult:
+        """Add source tickets to a PENDING candidate (a later run's tickets about the same FAQ), claiming them.
+
+        One FAQ, one pending candidate with N source tickets. Its question and answer, and so its version,
+        stay as the reviewer may be reading them. `staging_id` is None when the candidate is no longer
+        PENDING (decided meanwhile): the caller stages the tickets as usual.
+        """
+        tickets = sorted(dict.fromkeys(t for t in ticket_ids if t))
+        with self.db.transaction() as tx:
+            row = tx.execute(
+                "SELECT id FROM faq_staging WHERE id = %s AND status = 'PENDING' FOR UPDATE", (staging_id,)
+            ).fetchone()
+            if row is None:
+                return StageResult(None, [], [])
+            claimed_rows = tx.execute(
+                "INSERT INTO faq_staged_ticket (ticket_id, staging_id) SELECT t, %s FROM unnest(%s::text[]) AS t"
+                " ORDER BY t ON CONFLICT (ticket_id) DO NOTHING RETURNING ticket_id",
+                (staging_id, tickets),
+            ).fetchall()
+            claimed = sorted(row["ticket_id"] for row in claimed_rows)
+            already = [t for t in tickets if t not in set(claimed)]
+            if claimed:
+                tx.execute(
+                    "UPDATE faq_staging SET source_ticket_ids = source_ticket_ids || %s::text[],"
+                    " pii_kinds = ARRAY(SELECT DISTINCT k FROM unnest(pii_kinds || %s::text[]) AS k ORDER BY k),"
+                    " updated_at = now() WHERE id = %s",
+                    (claimed, sorted(set(pii_kinds)), staging_id),
+                )
+                tx.execute(
+                    "INSERT INTO faq_audit (staging_id, action, actor, detail) VALUES (%s, 'sources_added', %s, %s)",
+                    (staging_id, actor, Jsonb({"source_ticket_ids": claimed})),
+                )
+            return StageResult(staging_id, claimed, already)
+
     @contextmanager
     def _transaction(self, conn: Connection | None) -> Iterator[Connection]:
         if conn is not None:

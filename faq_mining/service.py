@@ -215,6 +215,7 @@ _TICKET_OUTCOMES = {
     "unsuitable": "skipped_unsuitable",
     "pii": "skipped_pii",
     "failed": "failed",
+    "joined_pending": "joined_pending",
 }
 
 

@@ -97,6 +97,7 @@ class MiningStats(BaseModel):
     skipped_unsuitable: int = 0
     skipped_pii: int = 0
     failed: int = 0
+    joined_pending: int = 0  # added as sources to a PENDING candidate asking the same question
     failures: list[MiningFailure] = []
     # Not part of `processed`: tickets this run did not read because they closed within the ingest lag.
     waiting_lag: int = 0
@@ -111,6 +112,7 @@ class MiningStats(BaseModel):
             + self.skipped_unsuitable
             + self.skipped_pii
             + self.failed
+            + self.joined_pending
         )
 
 

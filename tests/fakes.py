@@ -288,6 +288,15 @@ class MemoryCandidateStore:
         self.claims.update(dict.fromkeys(claimed, staging_id))
         return StageResult(staging_id, claimed, taken)
 
+    def join(self, staging_id: int, ticket_ids: Sequence[str], pii_kinds: Sequence[str] = ()) -> StageResult:
+        candidate = self.staged.get(staging_id)
+        if candidate is None or candidate.status != "PENDING":
+            return StageResult(None, [], [])
+        claimed = sorted(t for t in dict.fromkeys(ticket_ids) if t not in self.claims)
+        candidate.source_ticket_ids.extend(claimed)
+        self.claims.update(dict.fromkeys(claimed, staging_id))
+        return StageResult(staging_id, claimed, [t for t in ticket_ids if t not in claimed])
+
     def _pending(self) -> list[StoredFaq]:
         return [f for f in self.staged.values() if f.status == "PENDING"]
 

@@ -83,6 +83,10 @@ class CandidateStore(Protocol):
         """Store one PENDING candidate and claim its tickets (InvalidInputError for a draft it refuses)."""
         ...
 
+    def join(self, staging_id: int, ticket_ids: Sequence[str], pii_kinds: Sequence[str] = ()) -> StageResult:
+        """Add source tickets to a PENDING candidate, claiming them (staging_id None: it is no longer PENDING)."""
+        ...
+
 
 class DecisionOutcome(Protocol):
     """What a decision did (faq_mining.review_models.ReviewOutcome)."""

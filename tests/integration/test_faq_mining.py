@@ -113,6 +113,21 @@ def test_rerunning_the_same_tickets_stages_nothing_new(services: Services, minin
     assert len(staged_rows(services)) == 3
 
 
+def test_a_later_run_adds_its_tickets_to_the_pending_candidate_of_the_same_faq(
+    services: Services, mining: MiningService
+) -> None:
+    first = mining.mine(MiningRequest(tickets=problem_tickets("A")))
+    assert first.stats.staged_new == 3
+    later = mining.mine(MiningRequest(tickets=problem_tickets("B")))  # the same problems, new tickets
+
+    assert (later.stats.staged_new, later.stats.joined_pending) == (0, 9)
+    assert later.stats.accounted() == later.stats.processed
+    rows = staged_rows(services)
+    assert len(rows) == 3  # one pending candidate per FAQ, each with both runs' tickets
+    assert sorted(len(row["source_ticket_ids"]) for row in rows) == [6, 6, 6]
+    assert all({tid[0] for tid in row["source_ticket_ids"]} == {"A", "B"} for row in rows)
+
+
 def test_two_concurrent_runs_stage_each_ticket_at_most_once(services: Services) -> None:
     first, second = service_for(services), service_for(services)
     runs: list[Any] = []
