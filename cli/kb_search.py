@@ -67,6 +67,7 @@ def _print_context(context: KbContext) -> None:
         typer.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}")
     confident = "yes" if meta["kb_confident"] else "no"
     typer.echo(
-        f"\n{meta['chunk_count']} passages; best cosine {meta['max_similarity']:.3f};"
+        f"\n{meta['chunk_count']} passage{'' if meta['chunk_count'] == 1 else 's'};"
+        f" best cosine {meta['max_similarity']:.3f};"
         f" kb_confident {confident} (threshold {meta['kb_confidence_threshold']:.2f})"
     )

@@ -36,13 +36,22 @@ def handoff_offline(state: TicketState, reason: str) -> HandoffNote:
     """A summary assembled from the analysis and the attempts; the classifier's skills."""
     ticket, analysis, classification = state["ticket"], state.get("analysis"), state.get("classification")
     problem = analysis.summary if analysis else ticket.subject
-    attempts = state.get("attempt", 1)
-    tried = f"{attempts} answer(s) from the knowledge base" if "solution" in state else "no automated answer"
+    tried = _tried(state)
     clarifications = state.get("clarifications", [])
     added = f" The customer added: {' / '.join(clarifications)}." if clarifications else ""
     summary = f"{problem.rstrip('. ')}. Tried: {tried}.{added} Escalated because {reason}."
     skills = classification.required_skills if classification and classification.required_skills else []
     return HandoffNote(summary=summary[:2000], suggested_skills=skills or ["general-support"])
+
+
+def _tried(state: TicketState) -> str:
+    """What the customer was sent before this escalation: answers counted as sent, not as attempted."""
+    sent = len(state.get("answer_digests", []))
+    if sent:
+        return f"{sent} answer{'s' if sent > 1 else ''} from the knowledge base"
+    if "solution" in state:
+        return "no answer sent (the knowledge base's was not confident enough)"
+    return "no automated answer"
 
 
 def write_handoff(
