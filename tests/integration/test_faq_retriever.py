@@ -177,7 +177,7 @@ def test_the_ticket_graph_answers_from_an_approved_faq_and_stops_once_it_is_dele
 
     assert answered.answered_by == "faq" and answered.faq_id == faq_id and answered.kb_confident
     assert answered.email is not None and "Reset password" in answered.email["body"]
-    assert f"FAQ #{faq_id}" in answered.email["body"]
+    assert f"Frequently asked question: {PASSWORD_Q}" in answered.email["body"], "cited by its question"
     solution = answered.values["solution"]
     assert solution.citations[0].kind == "faq" and solution.results[0]["metadata"]["chunk_id"] == f"faq:{faq_id}"
 
