@@ -133,14 +133,15 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json", help="Print the prediction as JSON.")] = False,
     model: Annotated[Path | None, typer.Option(help=f"Model file (default: {_DEFAULT_MODEL_HELP}).")] = None,
 ) -> None:
-    """Classify one ticket with the fitted model (or the default taxonomy when none was fitted)."""
+    """Classify one ticket with the fitted model (else one fitted on DOXA_TAXONOMY_PATH or the default taxonomy)."""
     settings = get_settings()
     embedder = _embedder()
     if model is not None:
         classifier = TicketClassifier.load(model, embedder)
     else:
         if not default_model_path(settings).is_file():
-            _say("no fitted model under DOXA_HOME: using the default taxonomy")
+            source = f"the taxonomy {settings.taxonomy_path}" if settings.taxonomy_path else "the default taxonomy"
+            _say(f"no fitted model under DOXA_HOME: using {source}")
         classifier = load_or_fit_default(settings, embedder)
     prediction = classifier.predict(text)
     if as_json:

@@ -14,6 +14,7 @@ from cli.main import app
 from core.embeddings import Embedder
 from core.errors import InvalidInputError
 from core.settings import get_settings
+from text.taxonomy import Category, Taxonomy, save_taxonomy
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -69,6 +70,23 @@ def test_predict_without_a_fitted_model_uses_the_default_taxonomy(doxa_home: Pat
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("facturation (")
     assert "default taxonomy" in result.stderr
+
+
+def test_predict_with_a_custom_taxonomy_names_it(
+    doxa_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "taxonomy.json"
+    categories = [
+        Category(name="billing", examples=["I was charged twice", "refund my payment", "wrong invoice"]),
+        Category(name="access", examples=["I cannot log in", "password reset fails", "account locked"]),
+    ]
+    save_taxonomy(Taxonomy(name="shop", categories=categories), path)
+    monkeypatch.setenv("DOXA_TAXONOMY_PATH", str(path))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["classify", "predict", "I was charged twice on my invoice"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("billing (")
+    assert f"using the taxonomy {path}" in result.stderr and "default taxonomy" not in result.stderr
 
 
 def test_fit_taxonomy_writes_to_the_given_output(doxa_home: Path, tmp_path: Path) -> None:
