@@ -19,6 +19,7 @@ from cli import (
     maintenance,
     outbox,
     serve,
+    studio,
     ticket,
     tickets,
     user,
@@ -46,6 +47,7 @@ app.add_typer(faq.app, name="faq")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(user.app, name="user")
 app.add_typer(maintenance.app, name="maintenance")
+app.add_typer(studio.app, name="studio")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("config")(config_command.show_config)

@@ -12,7 +12,8 @@ never be resumed again:
 Waiting threads (running, answered, awaiting_feedback, a run with a PENDING candidate) are never candidates,
 and the checkpoint tables are asked as well: a thread whose latest checkpoint still has pending writes (an
 interrupt waiting for its resume value, or a super-step cut short by a crash) is kept, whatever its projection
-says. Threads Doxa does not know (no ticket row, no staged candidate) are left alone.
+says. Threads Doxa does not know (no ticket row, no staged candidate) are left alone, except Studio's copies
+of threads (`doxa studio open`, registered in `studio_thread`), which go once made before the cutoff.
 
 The `ticket` projection, outbox, escalations and staged candidates stay: only the thread's replayable state goes,
 so `doxa ticket list` still shows a pruned ticket while its graph state can no longer be read.
@@ -31,6 +32,7 @@ from psycopg.rows import DictRow
 
 from core.database import Database
 from core.errors import InvalidInputError
+from core.graph_runtime.thread_copy import prune_copies
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class PruneReport:
     kept_with_pending_writes: list[str] = field(default_factory=list)
     skipped_busy: list[str] = field(default_factory=list)
     batches: int = 0
+    studio_copies: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (the scheduler records it, `--json` prints it)."""
@@ -97,6 +100,7 @@ class PruneReport:
             "kept_with_pending_writes": list(self.kept_with_pending_writes),
             "skipped_busy": list(self.skipped_busy),
             "batches": self.batches,
+            "studio_copies": self.studio_copies,
         }
 
 
@@ -138,6 +142,8 @@ def prune_checkpoints(
             extra={"thread_ids": report.kept_with_pending_writes[:20]},
         )
     eligible = [row["thread_id"] for row in candidates if not row["has_pending_writes"]]
+    # Studio's copies (`doxa studio open`) go by age alone: a copy waiting at an interrupt is still a copy.
+    report.studio_copies = prune_copies(db, older_than, dry_run=dry_run)
     for start in range(0, len(eligible), batch_size):
         _prune_batch(db, eligible[start : start + batch_size], report)
         report.batches += 1

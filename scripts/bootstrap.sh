@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv and install Doxa with its dev tools. Re-running is cheap: it reinstalls only when
-# pyproject.toml changed. torch is installed first at the pinned CPU version, so nothing pulls CUDA.
+# pyproject.toml changed. torch is installed first by scripts/install-torch.sh: the CPU build wherever PyTorch's
+# CPU index is reachable, else the configured index's build (it says which). Then .venv-studio for `doxa studio`
+# (scripts/studio-venv.sh); a failure there only warns, since Studio is optional.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +24,10 @@ fi
 stamp=".venv/.doxa-installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet "torch==2.13.0"
+  PIP=".venv/bin/python -m pip" scripts/install-torch.sh
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   rm -f .venv/.doxa-installed-*
   touch "$stamp"
 fi
+
+scripts/studio-venv.sh || echo "note: .venv-studio could not be made; \`doxa studio\` and its test need it" >&2
