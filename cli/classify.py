@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
 
 from core.embeddings import Embedder, Vectors
 from core.errors import InvalidInputError
 from core.jsonl import read_json_objects
 from core.settings import get_settings
-from text.classifier import TicketClassifier, default_model_path, load_or_fit_default
 from text.taxonomy import default_taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from text.classifier import TicketClassifier
 
 app = typer.Typer(help="The offline ticket classifier: fit it on labelled examples, try it.", no_args_is_help=True)
 
@@ -68,6 +68,8 @@ def encode_with_progress(embedder: Embedder, texts: Sequence[str]) -> Vectors:
 def scores(classifier: TicketClassifier, texts: list[str], labels: list[str], vectors: Vectors) -> str:
     """Accuracy and macro-F1 of a classifier on labelled texts, as one line."""
     predicted = [p.label for p in classifier.predict_batch(texts, vectors)]
+    from sklearn.metrics import accuracy_score, f1_score  # seconds to import: only `classify evaluate` pays
+
     accuracy = accuracy_score(labels, predicted)
     macro_f1 = f1_score(labels, predicted, average="macro")
     return f"accuracy {accuracy:.2%}, macro-F1 {macro_f1:.4f} on {len(texts)} examples"
@@ -77,10 +79,14 @@ def held_out_scores(
     embedder: Embedder, texts: list[str], labels: list[str], vectors: Vectors, fraction: float
 ) -> str | None:
     """Scores of a classifier fitted without a stratified `fraction` of the examples, or None if too few."""
+    from text.classifier import TicketClassifier  # scikit-learn: loaded by the commands that use it
+
     counts = Counter(labels)
     held_out = round(len(texts) * fraction)
     if fraction <= 0 or min(counts.values()) < 2 or held_out < len(counts):
         return None
+    from sklearn.model_selection import train_test_split
+
     train_idx, test_idx = train_test_split(list(range(len(texts))), test_size=held_out, random_state=0, stratify=labels)
     classifier = TicketClassifier.fit(
         [texts[i] for i in train_idx], [labels[i] for i in train_idx], embedder, vectors=vectors[train_idx]
@@ -100,6 +106,8 @@ def fit(
     output: OutputOption = None,
 ) -> None:
     """Fit the classifier on your own labelled examples; it replaces the default taxonomy's model."""
+    from text.classifier import TicketClassifier, default_model_path  # scikit-learn: loaded by the commands that use it
+
     texts, labels = read_examples(examples, text_field, label_field, split)
     counts = Counter(labels)
     typer.echo(f"{len(texts)} examples, {len(counts)} labels")
@@ -121,6 +129,8 @@ def fit_taxonomy(
     output: OutputOption = None,
 ) -> None:
     """Fit the classifier on a taxonomy's examples, descriptions and keywords."""
+    from text.classifier import TicketClassifier, default_model_path  # scikit-learn: loaded by the commands that use it
+
     taxonomy = load_taxonomy(taxonomy_file) if taxonomy_file else default_taxonomy()
     classifier = TicketClassifier.from_taxonomy(taxonomy, _embedder())
     path = classifier.save(output or default_model_path(get_settings()))
@@ -134,6 +144,12 @@ def predict(
     model: Annotated[Path | None, typer.Option(help=f"Model file (default: {_DEFAULT_MODEL_HELP}).")] = None,
 ) -> None:
     """Classify one ticket with the fitted model (else one fitted on DOXA_TAXONOMY_PATH or the default taxonomy)."""
+    from text.classifier import (
+        TicketClassifier,
+        default_model_path,
+        load_or_fit_default,
+    )  # scikit-learn: loaded by the commands that use it
+
     settings = get_settings()
     embedder = _embedder()
     if model is not None:
@@ -161,6 +177,8 @@ def evaluate(
     label_field: LabelFieldOption = "category",
 ) -> None:
     """Fit on one split of a labelled file and report accuracy and macro-F1 on another."""
+    from text.classifier import TicketClassifier  # scikit-learn: loaded by the commands that use it
+
     train_texts, train_labels = read_examples(data, text_field, label_field, train_split)
     test_texts, test_labels = read_examples(data, text_field, label_field, test_split)
     embedder = _embedder()

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,10 +21,11 @@ from core.durations import match_duration
 from core.errors import ConflictError
 from core.services import Services
 from core.settings import get_settings
-from faq_mining.service import MiningRun, MiningService
-from faq_mining.state import MiningRequest
 from faq_mining.ticket_import import parse_closed_at
 from faq_mining.watermark import INGEST_LAG
+
+if TYPE_CHECKING:
+    from faq_mining.service import MiningRun
 
 STEPS = (
     "fetch",
@@ -74,6 +75,10 @@ def mine(
     if rewind and since is not None:
         raise typer.BadParameter("--rewind and --since both say where to start reading: give one", param_hint="--since")
     reread_since = _moment(since) if since is not None else None
+    # The graph (LangGraph, the model's stack) loads here, not when `doxa --help` lists this command.
+    from faq_mining.service import MiningService
+    from faq_mining.state import MiningRequest
+
     with _services() as services:
         settings = services.settings
         request = MiningRequest(

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-
-from qdrant_client import QdrantClient
+from typing import TYPE_CHECKING
 
 from core.clickhouse import ClickHouse, open_clickhouse
 from core.database import Database
 from core.embeddings import Embedder, PostgresEmbeddingCache
-from core.qdrant import open_qdrant
 from core.qdrant_edge import QdrantEdge, open_qdrant_edge
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    # qdrant_client takes seconds to import: only a process that opens it pays (`doxa --help` does not).
+    from qdrant_client import QdrantClient
 
 
 @dataclass
@@ -38,6 +40,8 @@ class Services:
     @cached_property
     def qdrant(self) -> QdrantClient:
         """The client of the Qdrant server at DOXA_QDRANT_URL."""
+        from core.qdrant import open_qdrant
+
         return open_qdrant(self.settings)
 
     @cached_property

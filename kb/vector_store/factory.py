@@ -8,7 +8,6 @@ from __future__ import annotations
 from core.services import Services
 from kb.vector_store.base import VectorStore
 from kb.vector_store.pgvector import PgVectorStore, drop_collection
-from kb.vector_store.qdrant import QdrantVectorStore
 from kb.vector_store.qdrant_edge import EdgeVectorStore
 
 
@@ -23,6 +22,8 @@ def open_vector_store(services: Services, collection: str | None = None) -> Vect
         return PgVectorStore(services.db, name, settings.embedding_model, settings.embedding_dim)
     if not settings.qdrant_url:
         return EdgeVectorStore(services.qdrant_edge, name, settings.embedding_model, settings.embedding_dim)
+    from kb.vector_store.qdrant import QdrantVectorStore  # qdrant_client: seconds to import, only for a server
+
     return QdrantVectorStore(services.qdrant, name, settings.embedding_model, settings.embedding_dim)
 
 
