@@ -6,12 +6,14 @@ in-process engines under `DOXA_HOME`. Production points the same fields at serve
 
 from __future__ import annotations
 
+import os
+import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from croniter import croniter
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.durations import parse_duration
@@ -106,7 +108,6 @@ class Settings(BaseSettings):
         description="Best cosine at which the KB counts as confident (kb_confident) until an answer model is "
         "fitted on this knowledge base (`doxa kb calibrate`); also the base of the evaluator's 'steps' KB signal.",
     )
-    max_retrieval_attempts: int = Field(default=3, gt=0, description="Attempts before kb_limit_reached.")
 
     # --- Answer confidence: self-calibrated kb_confident (issue 11) ------------------------------
     answer_target_precision: float = Field(
@@ -360,6 +361,21 @@ class Settings(BaseSettings):
         description="Failed console sign-ins from one client address, any names, within DOXA_CONSOLE_LOCKOUT_S, "
         "that lock that client out of every name (a locked name still checks a client with no recent failure).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_attempts(cls, data: Any) -> Any:
+        # One attempt setting (issue 14): DOXA_MAX_RETRIEVAL_ATTEMPTS was described as "attempts before
+        # kb_limit_reached" but the graph counted DOXA_MAX_TICKET_ATTEMPTS. The old name still works, with a warning.
+        old = os.environ.get("DOXA_MAX_RETRIEVAL_ATTEMPTS")
+        if old is not None and isinstance(data, dict) and "DOXA_MAX_TICKET_ATTEMPTS" not in os.environ:
+            warnings.warn(
+                "DOXA_MAX_RETRIEVAL_ATTEMPTS is deprecated: it is DOXA_MAX_TICKET_ATTEMPTS now",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            data.setdefault("max_ticket_attempts", old)
+        return data
 
     @field_validator("home")
     @classmethod
