@@ -231,19 +231,34 @@ async function saveEdits(event, candidate) {
   await refresh();
 }
 
-async function renderTickets() {
-  for (const [status, table] of [["awaiting_feedback", "#awaiting-table"], ["escalated", "#escalated-table"]]) {
+async function ticketsWithStatus(statuses) {
+  const items = [];
+  for (const status of statuses) {
     const page = await api("GET", `/tickets?status=${status}&limit=100`);
+    items.push(...page.items);
+  }
+  return items.sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
+}
+
+// Answered threads (a confident answer went out) wait for the customer's feedback as much as solutions do.
+const TICKET_TABLES = [
+  [["awaiting_feedback", "answered"], "#awaiting-table"],
+  [["escalated"], "#escalated-table"],
+];
+
+async function renderTickets() {
+  for (const [statuses, table] of TICKET_TABLES) {
+    const items = await ticketsWithStatus(statuses);
     const body = $(`${table} tbody`);
     body.replaceChildren();
-    for (const ticket of page.items) {
+    for (const ticket of items) {
       const row = document.createElement("tr");
       for (const value of [ticket.id, ticket.subject, ticket.priority, ticket.category, ticket.updated_at]) {
         row.append(element("td", value ?? ""));
       }
       body.append(row);
     }
-    if (page.items.length === 0) {
+    if (items.length === 0) {
       const row = document.createElement("tr");
       const cell = element("td", "None.", "empty");
       cell.colSpan = 5;

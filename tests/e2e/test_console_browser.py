@@ -99,3 +99,29 @@ def test_a_wrong_password_is_refused_in_the_page(browser: Any, served_app: str, 
     page.locator("#message.error").wait_for()
     assert "unknown user or wrong password" in (page.locator("#message").text_content() or "")
     assert page.locator("#workspace").is_hidden()
+
+
+def test_answered_threads_are_listed_as_waiting_for_feedback(browser: Any, served_app: str, services: Services) -> None:
+    ConsoleUserStore(services.db).add("rita", PASSWORD, ["reviewer"])
+    with services.db.transaction() as conn:
+        for ticket_id, status in (
+            ("T-answered", "answered"),
+            ("T-waiting", "awaiting_feedback"),
+            ("T-esc", "escalated"),
+        ):
+            conn.execute(
+                "INSERT INTO ticket (id, subject, status) VALUES (%s, %s, %s)",
+                (ticket_id, f"subject {ticket_id}", status),
+            )
+    page = browser.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{served_app}/console/")
+    page.fill("#username", "rita")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in-button")
+    page.locator("#who-name").wait_for()
+    page.click('nav button[data-view="tickets"]')
+    page.locator('#awaiting-table td:text-is("T-answered")').wait_for()
+    waiting = page.locator("#awaiting-table tbody tr td:first-child").all_text_contents()
+    assert sorted(waiting) == ["T-answered", "T-waiting"]
+    assert page.locator("#escalated-table tbody tr td:first-child").all_text_contents() == ["T-esc"]
