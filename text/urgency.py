@@ -100,6 +100,17 @@ IMPACT_PATTERNS: dict[str, tuple[int, re.Pattern[str]]] = {
             r"perte de chiffre d'affaires|perdons (?:de l'argent|des clients|des ventes))\b"
         ),
     ),
+    # A customer threatening legal action is a high-priority ticket whatever the amount: a person must answer
+    # before it escalates further, so this one cue alone reaches the high band (66-85).
+    "legal": (
+        70,
+        re.compile(
+            r"\b(?:legal action|legal proceedings|lawyers?|attorneys?|solicitors?|lawsuit|sue (?:you|your company)|"
+            r"take (?:you|this|it) to court|small claims|court action|"
+            r"avocats?|action en justice|poursuites? judiciaires?|poursuivre en justice|mise en demeure|"
+            r"porter plainte|tribunal|saisir la justice)\b"
+        ),
+    ),
 }
 URGENCY_CATEGORY_CAP = 40
 """At most this much of the hint comes from urgency words alone: saying "urgent" twice is not impact."""
