@@ -11,6 +11,7 @@ from typing import Annotated, Any, get_args
 
 import typer
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.table import Table
 
@@ -18,7 +19,7 @@ from cli.output import EXIT_USAGE, fail
 from core.errors import ConflictError, NotFoundError
 from core.services import Services
 from core.settings import get_settings
-from graph.ticket_service import TicketOutcome, TicketService
+from graph.ticket_service import DETAIL_KEYS, TicketOutcome, TicketService
 from state.ticket import CustomerFeedback, TicketInput, TicketStatus
 
 app = typer.Typer(help="Ticket threads: run a ticket through the agents, give feedback, inspect.", no_args_is_help=True)
@@ -39,9 +40,14 @@ def _summary(outcome: TicketOutcome) -> dict[str, Any]:
     return outcome.model_dump(exclude={"values"}) | {"path": outcome.path}
 
 
-def _print(outcome: TicketOutcome, json_output: bool) -> None:
+def _details(outcome: TicketOutcome) -> dict[str, Any]:
+    """The summary and the state parts GET /tickets/{id} shows (analysis, classification, plan, evaluation...)."""
+    return _summary(outcome) | {key: to_jsonable_python(outcome.values.get(key), fallback=str) for key in DETAIL_KEYS}
+
+
+def _print(outcome: TicketOutcome, json_output: bool, *, details: bool = False) -> None:
     if json_output:
-        typer.echo(json.dumps(_summary(outcome), default=str, ensure_ascii=False))
+        typer.echo(json.dumps(_details(outcome) if details else _summary(outcome), default=str, ensure_ascii=False))
         return
     out = Console()
     out.print(
@@ -117,7 +123,7 @@ def show(
             outcome = service.show(thread_id)
         except NotFoundError as exc:
             fail(str(exc))
-    _print(outcome, json_output)
+    _print(outcome, json_output, details=True)
 
 
 @app.command("list")

@@ -53,6 +53,22 @@ CHECKPOINT_TYPES: list[type[BaseModel]] = [
 # The node a new thread starts with: `accept` checkpoints the input and stops before it.
 FIRST_NODE = "validate"
 RECOVERY_PAGE = 1000
+# The state parts a thread's details show besides its outcome (GET /tickets/{id}, `doxa ticket show --json`).
+DETAIL_KEYS = (
+    "ticket",
+    "validation",
+    "priority",
+    "analysis",
+    "classification",
+    "plan",
+    "solution",
+    "evaluation",
+    "feedback",
+    "feedback_decision",
+    "escalation",
+    "escalation_reason",
+    "clarifications",
+)
 
 
 class TicketOutcome(BaseModel):

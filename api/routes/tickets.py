@@ -19,29 +19,13 @@ from api.schemas import TICKET_ID_PATTERN, FeedbackRequest, TicketRequest
 from api.ticket_runner import RunnerBusyError, TicketRunner, outcome_summary
 from core.errors import NotFoundError
 from graph.outbox import Outbox
-from graph.ticket_service import TicketOutcome, TicketService
+from graph.ticket_service import DETAIL_KEYS, TicketOutcome, TicketService
 from state.ticket import TicketStatus
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 ThreadId = Annotated[str, Path(max_length=128, pattern=TICKET_ID_PATTERN, description="The ticket's thread id.")]
 
-# The state parts GET /tickets/{id} shows, besides the outcome summary.
-DETAIL_KEYS = (
-    "ticket",
-    "validation",
-    "priority",
-    "analysis",
-    "classification",
-    "plan",
-    "solution",
-    "evaluation",
-    "feedback",
-    "feedback_decision",
-    "escalation",
-    "escalation_reason",
-    "clarifications",
-)
 _ERRORS = problem_responses(
     401, 403, 422, 500, 503, _401="not authenticated", _403="the caller lacks the role", _503="busy; retry later"
 )
