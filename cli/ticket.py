@@ -73,25 +73,43 @@ def _print(outcome: TicketOutcome, json_output: bool, *, details: bool = False) 
 
 @app.command("run")
 def run(
-    file: Annotated[
-        str, typer.Argument(help="JSON file with {id?, subject, body, customer_email?, customer_name?}; - reads stdin.")
-    ] = "-",
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="JSON files with {id?, subject, body, customer_email?, customer_name?}, or JSON Lines (.jsonl, "
+            "one ticket a line); - reads stdin (the default)."
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object per ticket (JSON Lines).")] = False,
 ) -> None:
-    """Run one ticket through the graph until it ends or waits for the customer's feedback."""
+    """Run tickets through the graph, each until it ends or waits for the customer's feedback."""
+    tickets = [ticket for file in files or ["-"] for ticket in _read_tickets(file)]
+    with ticket_service() as service:
+        for ticket in tickets:
+            try:
+                outcome = service.run(ticket)
+            except ConflictError as exc:
+                fail(str(exc))
+            _print(outcome, json_output)
+
+
+def _read_tickets(file: str) -> list[TicketInput]:
+    """Every ticket of one file: a JSON object, or JSON Lines (every ticket checked before any runs)."""
     try:
         raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-        ticket = TicketInput.model_validate_json(raw)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}", EXIT_USAGE)
-    except ValidationError as exc:
-        fail(f"not a valid ticket: {exc.errors(include_url=False)}", EXIT_USAGE)
-    with ticket_service() as service:
+    lines = [(number, line) for number, line in enumerate(raw.splitlines(), start=1) if line.strip()]
+    as_lines = file.endswith((".jsonl", ".ndjson")) or (len(lines) > 1 and lines[0][1].strip().endswith("}"))
+    documents = lines if as_lines else [(1, raw)]
+    tickets = []
+    for number, document in documents:
         try:
-            outcome = service.run(ticket)
-        except ConflictError as exc:
-            fail(str(exc))
-    _print(outcome, json_output)
+            tickets.append(TicketInput.model_validate_json(document))
+        except ValidationError as exc:
+            where = f"{file}:{number}" if as_lines else file
+            fail(f"{where}: not a valid ticket: {exc.errors(include_url=False)}", EXIT_USAGE)
+    return tickets
 
 
 @app.command("feedback")
