@@ -215,7 +215,9 @@ class TicketSource:
         limit: int,
         after: Cursor | None = None,
     ) -> TicketPage:
-        """Resolved tickets closed at or after `since`, arrived strictly after `after`, in arrival order, at most `limit`.
+        """Resolved tickets closed at or after `since` and arrived strictly after `after`, in arrival order.
+
+        At most `limit` of them.
 
         `until` is the ingest lag's bound (`now - lag` on scheduled runs): a ticket closed at or after it is
         not read yet, and neither is anything that arrived after it, so that the cursor never passes a

@@ -104,7 +104,8 @@ class WatermarkStore:
                 " ON CONFLICT (source) DO UPDATE SET arrived_at = EXCLUDED.arrived_at,"
                 " ticket_id = EXCLUDED.ticket_id,"
                 " tickets_processed = w.tickets_processed + EXCLUDED.tickets_processed, updated_at = now()"
-                " WHERE w.arrived_at IS NULL OR (w.arrived_at, w.ticket_id) <= (EXCLUDED.arrived_at, EXCLUDED.ticket_id)"
+                " WHERE w.arrived_at IS NULL"
+                " OR (w.arrived_at, w.ticket_id) <= (EXCLUDED.arrived_at, EXCLUDED.ticket_id)"
                 " RETURNING source",
                 (source, cursor.arrived_at, cursor.ticket_id, tickets),
             ).fetchone()

@@ -92,9 +92,7 @@ def unit_evidence(rows: Iterable[tuple[str, float, str | frozenset[str]]]) -> li
     return sorted(units, key=lambda unit: -unit.best)
 
 
-def answer_features(
-    query: QueryTerms, units: Sequence[UnitEvidence], top_unit: str | None = None
-) -> dict[str, float]:
+def answer_features(query: QueryTerms, units: Sequence[UnitEvidence], top_unit: str | None = None) -> dict[str, float]:
     """The features of the answer `top_unit` (default: the best unit) among the candidate units."""
     if not units:
         return dict.fromkeys(FEATURE_NAMES, 0.0) | {"best_cosine": -1.0, "query_terms": _log_terms(query)}

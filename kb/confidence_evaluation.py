@@ -111,9 +111,7 @@ def evaluate_confidence(
             scores.append(context["metadata"]["answer_probability"])
             top1.append(bool(ids) and ids[0] in labelled.gold_ids)
             top5.append(any(faq_id in labelled.gold_ids for faq_id in ids))
-    scored = ScoredQueries(
-        np.array(scores), np.array(top1), np.array(top5), np.array([q.in_scope for q in queries])
-    )
+    scored = ScoredQueries(np.array(scores), np.array(top1), np.array(top5), np.array([q.in_scope for q in queries]))
     return ConfidenceReport(
         signal=signal,
         operating_point=outcome(scored, model.threshold),

@@ -29,8 +29,8 @@ from pydantic import BaseModel, Field
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from core.database import Database
-from core.embeddings import Embedder
 from core.durations import match_duration
+from core.embeddings import Embedder
 from core.errors import InvalidInputError
 from graph.ticket_store import TicketStore
 from ops.answer_report import AnswerSourceRow, answer_table, answers_by_source

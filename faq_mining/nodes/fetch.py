@@ -32,7 +32,9 @@ def fetch(state: MiningState, runtime: Runtime[MiningContext]) -> dict[str, Any]
     if context.source is None:
         raise ConfigurationError("this mining run has no ticket source; pass tickets inline")
     source = context.source
-    window = mining_window(_start(request, context.watermarks.load(source.name)), request.lookback_days, now_utc(context))
+    window = mining_window(
+        _start(request, context.watermarks.load(source.name)), request.lookback_days, now_utc(context)
+    )
     fetched: list[ResolvedTicket] = []
     after = window.after
     waiting = 0
