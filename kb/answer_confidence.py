@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -53,16 +54,26 @@ ModelKind = Literal["logistic", "fallback"]
 
 @dataclass(frozen=True)
 class UnitEvidence:
-    """One answer unit (an FAQ, a document) as the candidates show it: its rows' cosines and index terms."""
+    """One answer unit (an FAQ, a document) as the candidates show it: its rows' cosines and index terms.
+
+    The terms are given (calibration has them) or read from `texts` when first asked for: the features
+    look at the top unit and a few runners-up only, so most candidates' texts are never tokenised.
+    """
 
     unit_id: str
     cosines: tuple[float, ...]  # of its candidate rows, best first
-    terms: frozenset[str]  # index terms of the text of its candidate rows
+    given_terms: frozenset[str] = frozenset()
+    texts: tuple[str, ...] = ()  # its rows' texts, tokenised lazily into `terms`
 
     @property
     def best(self) -> float:
         """The unit's best cosine (max over its rows)."""
         return self.cosines[0] if self.cosines else -1.0
+
+    @cached_property
+    def terms(self) -> frozenset[str]:
+        """Index terms of the text of its candidate rows."""
+        return self.given_terms.union(*(tokenize(text) for text in self.texts))
 
 
 @dataclass(frozen=True)
@@ -82,11 +93,20 @@ def unit_evidence(rows: Iterable[tuple[str, float, str | frozenset[str]]]) -> li
     """Group candidate rows `(unit_id, cosine, text or terms)` into units, best unit first."""
     cosines: dict[str, list[float]] = {}
     terms: dict[str, set[str]] = {}
+    texts: dict[str, list[str]] = {}
     for unit_id, cosine, text in rows:
         cosines.setdefault(unit_id, []).append(float(cosine))
-        terms.setdefault(unit_id, set()).update(text if isinstance(text, frozenset) else tokenize(text))
+        if isinstance(text, frozenset):
+            terms.setdefault(unit_id, set()).update(text)
+        else:
+            texts.setdefault(unit_id, []).append(text)
     units = [
-        UnitEvidence(unit_id, tuple(sorted(values, reverse=True)), frozenset(terms[unit_id]))
+        UnitEvidence(
+            unit_id,
+            tuple(sorted(values, reverse=True)),
+            frozenset(terms.get(unit_id, ())),
+            tuple(texts.get(unit_id, ())),
+        )
         for unit_id, values in cosines.items()
     ]
     return sorted(units, key=lambda unit: -unit.best)
