@@ -401,9 +401,11 @@ def test_kinds_are_plain_strings_for_logs() -> None:
     ["a." * 10_000, "a-" * 10_000 + "x", "a@" + "b." * 10_000 + "1", "1 " * 5_000, "Bonjour " + "Jean-" * 3_000],
 )
 def test_adversarial_input_is_handled_quickly(text: str) -> None:
+    # A guard against catastrophic regex backtracking, not a speed figure: a backtracking pattern takes minutes
+    # on these inputs, a linear one well under a second, so the bound is generous enough for a busy machine.
     started = time.perf_counter()
     redact_pii(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 10.0
 
 
 def test_empty_text_has_nothing() -> None:
