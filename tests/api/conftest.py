@@ -43,8 +43,11 @@ def api_settings(settings: Settings) -> Settings:
 
 
 def bearer(subject: str = "alice", roles: list[str] | None = None, **claims: Any) -> dict[str, str]:
-    """An Authorization header with an HS256 token valid for ten minutes."""
-    payload = {"sub": subject, "roles": roles or [], "exp": int(time.time()) + 600} | claims
+    """An Authorization header with an HS256 token valid for six hours.
+
+    Test modules mint theirs at import, when pytest collects the whole suite, so a token must outlive the run.
+    """
+    payload = {"sub": subject, "roles": roles or [], "exp": int(time.time()) + 6 * 3600} | claims
     return {"Authorization": f"Bearer {jwt.encode(payload, JWT_SECRET, algorithm='HS256')}"}
 
 

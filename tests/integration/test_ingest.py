@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pydantic import SecretStr
 from reportlab.pdfgen import canvas
@@ -14,7 +15,7 @@ from core.services import Services
 from kb.ingest import KnowledgeBaseIngestor
 from kb.repository import KnowledgeBaseRepository
 from kb.retrieval import HybridRetriever
-from kb.vector_store.base import SearchFilter
+from kb.vector_store.base import SearchFilter, VectorPoint
 from kb.vector_store.factory import open_vector_store
 
 BILLING = "# Billing\n\n## Refunds\n\nRefunds are paid back to the card used within ten days.\n\n" + (
@@ -257,7 +258,7 @@ def test_an_empty_vector_store_is_refilled_from_stored_chunks(
     assert switched.run([helpdocs]).vectors_rebuilt == 0
 
 
-def test_an_interrupted_write_leaves_the_previous_version_and_gc_removes_orphans(
+def test_a_failed_write_leaves_the_previous_version_and_no_stray_vectors(
     ingestor: KnowledgeBaseIngestor, helpdocs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingestor.run([helpdocs])
@@ -273,9 +274,26 @@ def test_an_interrupted_write_leaves_the_previous_version_and_gc_removes_orphans
     monkeypatch.undo()
 
     assert chunk_ids_by_source(ingestor.repository) == before
+    # The failed attempt took its own vectors with it (one document is all-or-nothing), so gc has nothing left.
+    assert ingestor.store.ids() == ingestor.repository.chunk_ids()
+    assert ingestor.gc() == 0
+    assert ingestor.run([helpdocs]).documents_updated == 1
+
+
+def test_gc_removes_vectors_a_killed_write_left_behind(ingestor: KnowledgeBaseIngestor, helpdocs: Path) -> None:
+    ingestor.run([helpdocs])
+    stray = "00000000-0000-4000-8000-000000000001"
+    # A process killed between writing vectors and their rows leaves vectors no chunk refers to.
+    ingestor.store.upsert([VectorPoint(stray, _unit_vector(ingestor), {})])
+
     assert ingestor.gc() == 1
     assert ingestor.store.ids() == ingestor.repository.chunk_ids()
-    assert ingestor.run([helpdocs]).documents_updated == 1
+
+
+def _unit_vector(ingestor: KnowledgeBaseIngestor) -> np.ndarray:
+    vector = np.zeros(ingestor.store.dimension, dtype=np.float32)
+    vector[0] = 1.0
+    return vector
 
 
 def test_delete_source_forgets_one_file(ingestor: KnowledgeBaseIngestor, helpdocs: Path) -> None:
