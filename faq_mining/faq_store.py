@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
@@ -32,6 +32,7 @@ from core.errors import EmbeddingModelMismatch, InvalidInputError
 from core.timestamps import IsoTimestamp
 from kb.vector_collection import FAQ_COLLECTION, Registration, lock_registry, register, registration
 from kb.vector_store.pgvector import BACKEND, vector_literal
+from text.pii import has_placeholder
 
 if TYPE_CHECKING:
     from core.services import Services
@@ -40,8 +41,10 @@ Connection = psycopg.Connection[DictRow]
 FaqAction = Literal["NEW", "MERGE"]
 
 _HNSW_INDEX = "faq_question_hnsw"
+_PHRASING_HNSW_INDEX = "faq_phrasing_hnsw"
 _MIN_EF_SEARCH = 40
-_VECTOR_COLUMNS = (("faq", "question_embedding"), ("faq_staging", "question_embedding"))
+_VECTOR_COLUMNS = (("faq", "question_embedding"), ("faq_staging", "question_embedding"), ("faq_phrasing", "embedding"))
+MAX_PHRASINGS = 20  # ticket wordings a candidate keeps: enough ways of asking, not every duplicate ticket
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class CandidateDraft:
     pii_kinds: list[str]
     run_id: str | None
     metadata: dict[str, Any]
+    phrasings: list[str] = field(default_factory=list)  # how the source tickets asked (PII already redacted)
 
 
 @dataclass(frozen=True)
@@ -130,19 +134,23 @@ class FaqStore:
         """Type the vector columns for this model, index the live FAQs and register; or check the registration."""
         with self.db.connection() as conn:
             registered = registration(conn, FAQ_COLLECTION)
-            index_present = conn.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (_HNSW_INDEX,)).fetchone()
+            indexes = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL AS present",
+                (_HNSW_INDEX, _PHRASING_HNSW_INDEX),
+            ).fetchone()
             conn.rollback()
         if registered is not None:
             self._check_registration(registered)
-            if index_present and index_present["present"]:
+            if indexes and indexes["present"]:
                 return
         with self.db.transaction() as conn:
             lock_registry(conn)
             registered = registration(conn, FAQ_COLLECTION)
             if registered is not None:
                 self._check_registration(registered)
-            else:
-                self._type_vector_columns(conn)
+            # Every time, not only on first registration: a table a later migration added starts untyped.
+            self._type_vector_columns(conn)
+            if registered is None:
                 register(conn, FAQ_COLLECTION, Registration(BACKEND, self.model_name, self.dimension))
             # Partial index: deleted FAQs are never candidates, so searches that exclude them need no filtering.
             conn.execute(
@@ -151,6 +159,8 @@ class FaqStore:
                     " WHERE NOT is_deleted"
                 ).format(sql.Identifier(_HNSW_INDEX))
             )
+            phrasing_index = "CREATE INDEX IF NOT EXISTS {} ON faq_phrasing USING hnsw (embedding vector_cosine_ops)"
+            conn.execute(sql.SQL(phrasing_index).format(sql.Identifier(_PHRASING_HNSW_INDEX)))
 
     def _type_vector_columns(self, conn: Connection) -> None:
         for table, column in _VECTOR_COLUMNS:
@@ -271,8 +281,8 @@ class FaqStore:
                     raise InvalidInputError(f"MERGE target FAQ {draft.merge_with_id} does not exist or is deleted")
             staging = tx.execute(
                 "INSERT INTO faq_staging (action, question, answer, tags, question_embedding, embedding_model,"
-                " confidence, merge_with_id, similarity, source_ticket_ids, pii_kinds, run_id, metadata)"
-                " VALUES (%s, %s, %s, %s, %s::vector, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                " confidence, merge_with_id, similarity, source_ticket_ids, pii_kinds, run_id, metadata, phrasings)"
+                " VALUES (%s, %s, %s, %s, %s::vector, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
                 (
                     draft.action,
                     draft.question.strip(),
@@ -287,6 +297,7 @@ class FaqStore:
                     sorted(set(draft.pii_kinds)),
                     draft.run_id,
                     Jsonb(draft.metadata),
+                    Jsonb(ticket_phrasings(draft.phrasings, question=draft.question)),
                 ),
             ).fetchone()
             assert staging is not None
@@ -318,9 +329,15 @@ class FaqStore:
         return StageResult(None, [], tickets)
 
     def join(
-        self, staging_id: int, ticket_ids: Sequence[str], pii_kinds: Sequence[str] = (), actor: str = "faq-mining"
+        self,
+        staging_id: int,
+        ticket_ids: Sequence[str],
+        pii_kinds: Sequence[str] = (),
+        actor: str = "faq-mining",
+        *,
+        phrasings: Sequence[str] = (),
     ) -> StageResult:
-        """Add source tickets to a PENDING candidate (a later run's tickets about the same FAQ), claiming them.
+        """Add source tickets (and how they asked) to a PENDING candidate of the same FAQ, claiming them.
 
         One FAQ, one pending candidate with N source tickets. Its question and answer, and so its version,
         stay as the reviewer may be reading them. `staging_id` is None when the candidate is no longer
@@ -329,7 +346,8 @@ class FaqStore:
         tickets = sorted(dict.fromkeys(t for t in ticket_ids if t))
         with self.db.transaction() as tx:
             row = tx.execute(
-                "SELECT id FROM faq_staging WHERE id = %s AND status = 'PENDING' FOR UPDATE", (staging_id,)
+                "SELECT id, question, phrasings FROM faq_staging WHERE id = %s AND status = 'PENDING' FOR UPDATE",
+                (staging_id,),
             ).fetchone()
             if row is None:
                 return StageResult(None, [], [])
@@ -341,11 +359,13 @@ class FaqStore:
             claimed = sorted(row["ticket_id"] for row in claimed_rows)
             already = [t for t in tickets if t not in set(claimed)]
             if claimed:
+                known = list(row["phrasings"])
+                added = ticket_phrasings(phrasings, question=row["question"], known=[p["text"] for p in known])
                 tx.execute(
                     "UPDATE faq_staging SET source_ticket_ids = source_ticket_ids || %s::text[],"
                     " pii_kinds = ARRAY(SELECT DISTINCT k FROM unnest(pii_kinds || %s::text[]) AS k ORDER BY k),"
-                    " updated_at = now() WHERE id = %s",
-                    (claimed, sorted(set(pii_kinds)), staging_id),
+                    " phrasings = %s, updated_at = now() WHERE id = %s",
+                    (claimed, sorted(set(pii_kinds)), Jsonb(known + added), staging_id),
                 )
                 tx.execute(
                     "INSERT INTO faq_audit (staging_id, action, actor, detail) VALUES (%s, 'sources_added', %s, %s)",
@@ -374,6 +394,27 @@ def normalise_tags(tags: Sequence[str]) -> list[str]:
         if cleaned:
             kept.setdefault(cleaned.casefold(), cleaned)
     return list(kept.values())
+
+
+def ticket_phrasings(
+    texts: Sequence[str], *, question: str, known: Sequence[str] = (), origin: str = "ticket"
+) -> list[dict[str, str]]:
+    """New phrasings as staged (`{"text", "origin"}`): tidied, not the question, no repeats, none redacted.
+
+    A wording that held PII keeps a placeholder (`[EMAIL]`) where the customer's data was: it is kept out,
+    as no customer asks that way. At most `MAX_PHRASINGS` in all, counting the `known` ones.
+    """
+    seen = {question.strip().casefold(), *(text.casefold() for text in known)}
+    kept: list[dict[str, str]] = []
+    for text in texts:
+        cleaned = " ".join(text.split())
+        if not cleaned or cleaned.casefold() in seen or has_placeholder(cleaned):
+            continue
+        if len(known) + len(kept) >= MAX_PHRASINGS:
+            break
+        seen.add(cleaned.casefold())
+        kept.append({"text": cleaned, "origin": origin})
+    return kept
 
 
 def _validated_tickets(draft: CandidateDraft) -> list[str]:

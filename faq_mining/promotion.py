@@ -3,11 +3,15 @@
 Approving NEW inserts a production FAQ from the candidate; approving MERGE snapshots the target and
 rewrites it with the candidate's content (the candidate carries the whole merged entry, which is what the
 review diff shows); revert undoes either. Every function writes its own audit rows.
+
+Promotion also gives the FAQ the candidate's phrasings (how its source tickets asked, questions a reviewer
+replaced), and a merge keeps the question it replaces as one: each is a vector of its own in
+`faq_phrasing`, tagged with the approval that added it, so a revert removes exactly those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -37,7 +41,38 @@ def lock_faq(conn: Connection, faq_id: int) -> FaqRow:
     return FaqRow.from_row(row)
 
 
-def promote_new(conn: Connection, candidate: StagedCandidate, reviewer: str) -> FaqRow:
+# Embeds questions as the FAQ tables store them: one pgvector literal per text.
+EmbedQuestions = Callable[[Sequence[str]], list[str]]
+
+
+def add_phrasings(
+    conn: Connection, faq: FaqRow, phrasings: Sequence[Mapping[str, str]], staging_id: int, embed: EmbedQuestions
+) -> int:
+    """Give a production FAQ these phrasings (not its question, none it has already); return how many were added."""
+    known = {
+        row["phrasing"].casefold()
+        for row in conn.execute("SELECT phrasing FROM faq_phrasing WHERE faq_id = %s", (faq.id,)).fetchall()
+    }
+    known.add(faq.question.strip().casefold())
+    new: dict[str, str] = {}
+    for phrasing in phrasings:
+        text = phrasing["text"].strip()
+        if text and text.casefold() not in known:
+            known.add(text.casefold())
+            new[text] = phrasing.get("origin", "ticket")
+    if not new:
+        return 0
+    vectors = embed(list(new))
+    conn.execute(
+        "INSERT INTO faq_phrasing (faq_id, phrasing, origin, staging_id, embedding, embedding_model)"
+        " SELECT %s, p, o, %s, v::vector, %s FROM unnest(%s::text[], %s::text[], %s::text[]) AS t(p, o, v)"
+        " ON CONFLICT (faq_id, phrasing) DO NOTHING",
+        (faq.id, staging_id, faq.embedding_model, list(new), list(new.values()), vectors),
+    )
+    return len(new)
+
+
+def promote_new(conn: Connection, candidate: StagedCandidate, reviewer: str, embed: EmbedQuestions) -> FaqRow:
     """Insert the candidate into production (its embedding copied in SQL); return the new FAQ."""
     row = conn.execute(
         "INSERT INTO faq (question, answer, tags, question_embedding, embedding_model, source_staging_id,"
@@ -50,11 +85,21 @@ def promote_new(conn: Connection, candidate: StagedCandidate, reviewer: str) -> 
     ).fetchone()
     assert row is not None
     created = FaqRow.from_row(row)
-    audit(conn, "approved", reviewer, staging_id=candidate.id, faq_id=created.id, action="NEW", faq_version=1)
+    phrasings = add_phrasings(conn, created, candidate.phrasings, candidate.id, embed)
+    audit(
+        conn,
+        "approved",
+        reviewer,
+        staging_id=candidate.id,
+        faq_id=created.id,
+        action="NEW",
+        faq_version=1,
+        phrasings_added=phrasings,
+    )
     return created
 
 
-def promote_merge(conn: Connection, candidate: StagedCandidate, reviewer: str) -> FaqRow:
+def promote_merge(conn: Connection, candidate: StagedCandidate, reviewer: str, embed: EmbedQuestions) -> FaqRow:
     """Snapshot the live target, then rewrite it with the candidate's content and sources."""
     assert candidate.merge_with_id is not None
     target = lock_faq(conn, candidate.merge_with_id)
@@ -79,6 +124,8 @@ def promote_merge(conn: Connection, candidate: StagedCandidate, reviewer: str) -
     ).fetchone()
     assert row is not None
     merged = FaqRow.from_row(row)
+    replaced = [{"text": target.question, "origin": "edit"}] if target.question != merged.question else []
+    phrasings = add_phrasings(conn, merged, [*replaced, *candidate.phrasings], candidate.id, embed)
     audit(
         conn,
         "approved",
@@ -87,6 +134,7 @@ def promote_merge(conn: Connection, candidate: StagedCandidate, reviewer: str) -
         faq_id=merged.id,
         action="MERGE",
         faq_version=merged.version,
+        phrasings_added=phrasings,
     )
     audit(
         conn,
@@ -147,6 +195,7 @@ def restore_snapshot(
     ).fetchone()
     assert row is not None
     restored = FaqRow.from_row(row)
+    conn.execute("DELETE FROM faq_phrasing WHERE faq_id = %s AND staging_id = %s", (target.id, candidate.id))
     audit(
         conn,
         "reverted",

@@ -14,15 +14,18 @@ Example:
 
 from __future__ import annotations
 
+import builtins
 import difflib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from psycopg.types.json import Jsonb
 
 from core.database import Database
 from core.embeddings import Embedder
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from faq_mining import promotion
-from faq_mining.faq_store import FAQ_COLUMNS, Connection, FaqRow, FaqStore, normalise_tags
+from faq_mining.faq_store import FAQ_COLUMNS, Connection, FaqRow, FaqStore, normalise_tags, ticket_phrasings
 from faq_mining.review_models import (
     ACTIONS,
     CANDIDATE_COLUMNS,
@@ -154,9 +157,9 @@ class FaqReview:
                 candidate = self._apply_edits(conn, candidate, edits, embedding, reviewer)
             _refuse_pii(candidate.question, candidate.answer, candidate.tags)
             if candidate.action == "NEW":
-                promoted = promotion.promote_new(conn, candidate, reviewer)
+                promoted = promotion.promote_new(conn, candidate, reviewer, self._embed_all)
             else:
-                promoted = promotion.promote_merge(conn, candidate, reviewer)
+                promoted = promotion.promote_merge(conn, candidate, reviewer, self._embed_all)
             return self._close(conn, candidate, "APPROVED", reviewer, note, promoted=promoted)
 
     def revert(self, staging_id: int, reviewer: str) -> ReviewOutcome:
@@ -220,7 +223,13 @@ class FaqReview:
         )
 
     def _embed(self, question: str) -> str:
-        return self.store.check_vector(self.embedder.embed_documents([question.strip()])[0])
+        return self._embed_all([question])[0]
+
+    def _embed_all(self, questions: Sequence[str]) -> builtins.list[str]:  # `list` is a method here
+        """The pgvector literals of questions, embedded as FAQ questions are (none: no model call)."""
+        if not questions:
+            return []
+        return [self.store.check_vector(v) for v in self.embedder.embed_documents([q.strip() for q in questions])]
 
     def _apply_edits(
         self, conn: Connection, candidate: StagedCandidate, edits: CandidateEdits, embedding: str | None, actor: str
@@ -231,11 +240,16 @@ class FaqReview:
         if not question or not answer:
             raise InvalidInputError("the question and the answer must not be empty")
         _refuse_pii(question, answer, tags)
+        # The question it replaces is still a way customers ask: kept as a phrasing of the FAQ-to-be.
+        phrasings = [p for p in candidate.phrasings if p["text"].casefold() != question.casefold()]
+        if question != candidate.question:
+            known = [p["text"] for p in phrasings]
+            phrasings += ticket_phrasings([candidate.question], question=question, known=known, origin="edit")
         row = conn.execute(
-            "UPDATE faq_staging SET question = %s, answer = %s, tags = %s,"
+            "UPDATE faq_staging SET question = %s, answer = %s, tags = %s, phrasings = %s,"
             " question_embedding = coalesce(%s::vector, question_embedding), version = version + 1, updated_at = now()"
             f" WHERE id = %s RETURNING {CANDIDATE_COLUMNS}",
-            (question, answer, tags, embedding, candidate.id),
+            (question, answer, tags, Jsonb(phrasings), embedding, candidate.id),
         ).fetchone()
         assert row is not None
         changed = [name for name in ("question", "answer", "tags") if getattr(edits, name) is not None]

@@ -54,6 +54,7 @@ class StagedCandidate:
     review_note: str | None
     promoted_faq_id: int | None
     metadata: dict[str, Any]
+    phrasings: list[dict[str, str]]  # other ways it is asked: [{"text", "origin": "ticket" | "edit"}]
     created_at: IsoTimestamp
     updated_at: IsoTimestamp
 

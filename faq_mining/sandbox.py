@@ -92,7 +92,14 @@ class DryRunCandidates:
         log.warning("Studio sandbox: candidate %r NOT staged (sandbox id %d)", draft.question[:80], staging_id)
         return StageResult(staging_id=staging_id, claimed_ticket_ids=claimed, already_staged_ticket_ids=sorted(taken))
 
-    def join(self, staging_id: int, ticket_ids: Sequence[str], pii_kinds: Sequence[str] = ()) -> StageResult:
+    def join(
+        self,
+        staging_id: int,
+        ticket_ids: Sequence[str],
+        pii_kinds: Sequence[str] = (),
+        *,
+        phrasings: Sequence[str] = (),
+    ) -> StageResult:
         """Claim the tickets for a pending candidate in this sandbox only; the real candidate is left alone."""
         taken = self.staged_ticket_ids(ticket_ids)
         claimed = [tid for tid in ticket_ids if tid not in taken]

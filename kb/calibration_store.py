@@ -125,23 +125,46 @@ class CalibrationStore:
             )
 
     def faq_rows(self, embedder: Embedder) -> list[IndexRow]:
-        """One row per live FAQ question (its answer kept as the remainder a held-out question leaves)."""
+        """Per live FAQ, the rows the FAQ retriever reads: its question, then each other phrasing.
+
+        A held-out question leaves the answer as its row's remainder; nothing remains of a phrasing's row.
+        """
         with self.db.connection() as conn:
             rows = conn.execute(
                 "SELECT id, question, answer, question_embedding::real[] AS vector FROM faq"
                 " WHERE NOT is_deleted AND embedding_model = %s ORDER BY id",
                 (self.embedding_model,),
             ).fetchall()
+            phrasings = conn.execute(
+                "SELECT p.faq_id, p.phrasing, p.embedding::real[] AS vector FROM faq_phrasing p"
+                " JOIN faq f ON f.id = p.faq_id WHERE NOT f.is_deleted AND p.embedding_model = %s"
+                " ORDER BY p.faq_id, p.id",
+                (self.embedding_model,),
+            ).fetchall()
             conn.rollback()
-        return [
-            IndexRow(
-                unit_id=f"faq:{row['id']}",
-                text=f"{row['question']} {row['answer']}",
-                vector=np.asarray(row["vector"], dtype=np.float32),
-                probe_text=row["question"],
-                remainder=row["answer"],
+        by_faq: dict[int, list[IndexRow]] = {}
+        for row in phrasings:
+            by_faq.setdefault(int(row["faq_id"]), []).append(
+                IndexRow(
+                    unit_id=f"faq:{row['faq_id']}",
+                    text=row["phrasing"],
+                    vector=np.asarray(row["vector"], dtype=np.float32),
+                    probe_text=row["phrasing"],
+                )
             )
+        return [
+            indexed
             for row in rows
+            for indexed in (
+                IndexRow(
+                    unit_id=f"faq:{row['id']}",
+                    text=f"{row['question']} {row['answer']}",
+                    vector=np.asarray(row["vector"], dtype=np.float32),
+                    probe_text=row["question"],
+                    remainder=row["answer"],
+                ),
+                *by_faq.get(int(row["id"]), ()),
+            )
         ]
 
     def chunk_rows(self, max_probes: int) -> list[IndexRow]:

@@ -1,8 +1,10 @@
-"""The production FAQ retriever: the customer's question against approved FAQ questions, deleted ones excluded.
+"""The production FAQ retriever: the customer's question against approved FAQs' phrasings, deleted ones excluded.
 
-FAQ embeddings are of the question only, so the query (a customer's reformulated question) is compared
-with like. Each search reads the table as it is now: an approval, merge, revert or soft delete is
-visible to the next search, with no cache to invalidate.
+An FAQ is found by its question or by any of its other phrasings (`faq_phrasing`: the wording of the
+tickets it was mined from, questions an edit or merge replaced). Embeddings are of questions only, so the
+query (a customer's reformulated question) is compared with like; an FAQ comes back once, scored by its
+best phrasing, with every phrasing that matched. Each search reads the tables as they are now: an
+approval, merge, revert or soft delete is visible to the next search, with no cache to invalidate.
 
 Example:
     >>> faqs = FaqRetriever.from_services(services)
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from core.database import Database
 from core.embeddings import Embedder
@@ -30,11 +33,25 @@ if TYPE_CHECKING:
 
 SCORE_DECIMALS = 6
 _MIN_EF_SEARCH = 40
+# Phrasing rows read per FAQ asked for: one FAQ may hold several of the nearest phrasings.
+_PHRASINGS_PER_HIT = 4
+
+
+@dataclass(frozen=True)
+class PhrasingMatch:
+    """One phrasing of an FAQ other than its question, and its cosine similarity to the query."""
+
+    phrasing: str
+    similarity: float
 
 
 @dataclass(frozen=True)
 class FaqHit:
-    """A live production FAQ and its question's cosine similarity to the query."""
+    """A live production FAQ: its best similarity to the query over its question and phrasings.
+
+    `question_similarity` is the question's own; `phrasing_matches` the other phrasings among the nearest
+    rows, best first (what the answer-confidence features read as the FAQ's rows).
+    """
 
     id: int
     question: str
@@ -42,10 +59,12 @@ class FaqHit:
     tags: list[str]
     similarity: float
     version: int
+    question_similarity: float
+    phrasing_matches: tuple[PhrasingMatch, ...] = ()
 
 
 class FaqRetriever:
-    """Top-k live FAQs by cosine similarity of their question to the query (HNSW index over live rows)."""
+    """Top-k live FAQs by their best cosine similarity over question and phrasings (HNSW indexes)."""
 
     def __init__(self, db: Database, embedder: Embedder) -> None:
         self.db = db
@@ -67,30 +86,57 @@ class FaqRetriever:
             raise InvalidInputError(f"min_similarity must be within -1..1, got {min_similarity}")
         if not query.strip() or not self._faqs_registered():
             return []
-        vector = self.embedder.embed_query(query)
-        query_sql = sql.SQL(
-            "WITH q AS (SELECT %s::vector({dim}) AS v)"
-            " SELECT f.id, f.question, f.answer, f.tags, f.version, 1 - (f.question_embedding <=> q.v) AS similarity"
-            " FROM faq f, q WHERE NOT f.is_deleted AND NOT f.id = ANY(%s::bigint[])"
-            " ORDER BY f.question_embedding <=> q.v LIMIT %s"
-        ).format(dim=sql.Literal(self.embedder.dimension))
-        with self.db.transaction() as conn:
-            conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(_MIN_EF_SEARCH, top_k))))
-            # Excluded ids are filtered after the index scan: keep scanning until top_k rows pass.
-            conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-            rows = conn.execute(query_sql, (vector_literal(vector), list(exclude_ids), top_k)).fetchall()
+        rows = self._nearest(vector_literal(self.embedder.embed_query(query)), top_k, exclude_ids)
+        by_id: dict[int, DictRow] = {}
+        best: dict[int, float] = {}
+        matches: dict[int, list[PhrasingMatch]] = {}
+        for row in rows:
+            faq_id, similarity = int(row["id"]), round(float(row["similarity"]), SCORE_DECIMALS)
+            by_id.setdefault(faq_id, row)
+            best[faq_id] = max(best.get(faq_id, -1.0), similarity)
+            if row["phrasing"] is not None:
+                matches.setdefault(faq_id, []).append(PhrasingMatch(row["phrasing"], similarity))
         hits = [
             FaqHit(
-                id=int(row["id"]),
-                question=row["question"],
-                answer=row["answer"],
-                tags=list(row["tags"]),
-                similarity=round(float(row["similarity"]), SCORE_DECIMALS),
-                version=int(row["version"]),
+                id=faq_id,
+                question=by_id[faq_id]["question"],
+                answer=by_id[faq_id]["answer"],
+                tags=list(by_id[faq_id]["tags"]),
+                similarity=best[faq_id],
+                version=int(by_id[faq_id]["version"]),
+                question_similarity=round(float(by_id[faq_id]["question_similarity"]), SCORE_DECIMALS),
+                phrasing_matches=tuple(sorted(matches.get(faq_id, ()), key=lambda match: -match.similarity)),
             )
-            for row in rows
+            for faq_id in sorted(best, key=lambda faq_id: (-best[faq_id], faq_id))[:top_k]
         ]
         return [hit for hit in hits if hit.similarity >= min_similarity]
+
+    def _nearest(self, vector: str, top_k: int, exclude_ids: Collection[int]) -> list[DictRow]:
+        """The nearest live FAQ questions (phrasing NULL) and phrasings of live FAQs, in one round trip."""
+        phrasing_limit = top_k * _PHRASINGS_PER_HIT
+        query = sql.SQL(
+            "WITH q AS (SELECT %(v)s::vector({dim}) AS v),"
+            " questions AS (SELECT f.id, NULL::text AS phrasing, 1 - (f.question_embedding <=> q.v) AS similarity"
+            "  FROM faq f, q WHERE NOT f.is_deleted AND NOT f.id = ANY(%(excluded)s::bigint[])"
+            "  ORDER BY f.question_embedding <=> q.v LIMIT %(k)s),"
+            " phrasings AS (SELECT p.faq_id AS id, p.phrasing, 1 - (p.embedding <=> q.v) AS similarity"
+            "  FROM faq_phrasing p, q WHERE NOT p.faq_id = ANY(%(excluded)s::bigint[])"
+            "  AND NOT EXISTS (SELECT 1 FROM faq d WHERE d.id = p.faq_id AND d.is_deleted)"
+            "  ORDER BY p.embedding <=> q.v LIMIT %(n)s)"
+            " SELECT hit.id, hit.phrasing, hit.similarity, f.question, f.answer, f.tags, f.version,"
+            "  1 - (f.question_embedding <=> q.v) AS question_similarity"
+            " FROM (SELECT * FROM questions UNION ALL SELECT * FROM phrasings) hit JOIN faq f ON f.id = hit.id, q"
+            " WHERE NOT f.is_deleted ORDER BY hit.similarity DESC, hit.id"
+        ).format(dim=sql.Literal(self.embedder.dimension))
+        with self.db.transaction() as conn:
+            conn.execute(
+                sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(_MIN_EF_SEARCH, phrasing_limit)))
+            )
+            # Excluded and deleted FAQs are filtered after the index scans: keep scanning until enough rows pass.
+            conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+            return conn.execute(
+                query, {"v": vector, "excluded": list(exclude_ids), "k": top_k, "n": phrasing_limit}
+            ).fetchall()
 
     def _faqs_registered(self) -> bool:
         """Whether FAQs exist for this model; refuses FAQs embedded by another model or dimension."""

@@ -35,7 +35,9 @@ def answer_probability(
         meta = result.get("metadata", {})
         unit = f"faq:{meta['faq_id']}" if meta.get("kind") == "faq" else f"doc:{meta.get('doc_id', '')}"
         rows.append((unit, float(result["similarity_score"]), f"{meta.get('section', '')} {result['chunk_text']}"))
-    rows.extend((f"faq:{faq.id}", faq.similarity, f"{faq.question} {faq.answer}") for faq in faqs)
+    for faq in faqs:  # the rows calibration probes: question + answer, then each other phrasing
+        rows.append((f"faq:{faq.id}", faq.question_similarity, f"{faq.question} {faq.answer}"))
+        rows.extend((f"faq:{faq.id}", match.similarity, match.phrasing) for match in faq.phrasing_matches)
     units = unit_evidence(rows)
     if model.kind == "fallback":  # the seed's meaning: the answer's best cosine
         best = next((unit.best for unit in units if unit.unit_id == top_unit), 0.0)

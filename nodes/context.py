@@ -101,6 +101,20 @@ class KnowledgeRetriever(Protocol):
         ...
 
 
+class PhrasingMatch(Protocol):
+    """One phrasing of an FAQ (a way it is asked besides its question) near a query."""
+
+    @property
+    def phrasing(self) -> str:
+        """The phrasing's text."""
+        ...
+
+    @property
+    def similarity(self) -> float:
+        """Its cosine similarity to the query."""
+        ...
+
+
 class FaqMatch(Protocol):
     """A production FAQ found for a query."""
 
@@ -121,7 +135,17 @@ class FaqMatch(Protocol):
 
     @property
     def similarity(self) -> float:
-        """Cosine similarity of the FAQ's question to the query."""
+        """The FAQ's best cosine similarity to the query, over its question and its other phrasings."""
+        ...
+
+    @property
+    def question_similarity(self) -> float:
+        """Cosine similarity of the FAQ's question itself to the query."""
+        ...
+
+    @property
+    def phrasing_matches(self) -> Sequence[PhrasingMatch]:
+        """Its other phrasings among the query's nearest, best first."""
         ...
 
     @property

@@ -288,7 +288,14 @@ class MemoryCandidateStore:
         self.claims.update(dict.fromkeys(claimed, staging_id))
         return StageResult(staging_id, claimed, taken)
 
-    def join(self, staging_id: int, ticket_ids: Sequence[str], pii_kinds: Sequence[str] = ()) -> StageResult:
+    def join(
+        self,
+        staging_id: int,
+        ticket_ids: Sequence[str],
+        pii_kinds: Sequence[str] = (),
+        *,
+        phrasings: Sequence[str] = (),
+    ) -> StageResult:
         candidate = self.staged.get(staging_id)
         if candidate is None or candidate.status != "PENDING":
             return StageResult(None, [], [])

@@ -61,6 +61,12 @@ _PLACEHOLDERS = {
     PiiKind.PERSON_NAME: "[NAME]",
 }
 
+
+def has_placeholder(text: str) -> bool:
+    """Whether redaction replaced something in this text (it holds a `[EMAIL]`-style marker)."""
+    return any(marker in text for marker in set(_PLACEHOLDERS.values()))
+
+
 # When spans overlap, the merged span is labelled with the kind listed first: the more specific
 # structure wins (a card number's digits also parse as a phone number, a URL's password as an e-mail).
 _KIND_PRECEDENCE = (

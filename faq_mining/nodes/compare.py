@@ -58,7 +58,8 @@ def _joined_pending(
     pending = next((faq for faq in similar if faq.origin == "pending"), None)
     if pending is None or pending.similarity < context.policy.merge_similarity:
         return False
-    result = context.store.join(pending.id, group.ticket_ids, group.pii_kinds)
+    phrasings = [question_of(ticket) for ticket in group.tickets]
+    result = context.store.join(pending.id, group.ticket_ids, group.pii_kinds, phrasings=phrasings)
     if result.staging_id is None:
         return False  # decided meanwhile: the group is analysed on its own
     stats.joined_pending += len(result.claimed_ticket_ids)

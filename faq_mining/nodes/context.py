@@ -83,8 +83,15 @@ class CandidateStore(Protocol):
         """Store one PENDING candidate and claim its tickets (InvalidInputError for a draft it refuses)."""
         ...
 
-    def join(self, staging_id: int, ticket_ids: Sequence[str], pii_kinds: Sequence[str] = ()) -> StageResult:
-        """Add source tickets to a PENDING candidate, claiming them (staging_id None: it is no longer PENDING)."""
+    def join(
+        self,
+        staging_id: int,
+        ticket_ids: Sequence[str],
+        pii_kinds: Sequence[str] = (),
+        *,
+        phrasings: Sequence[str] = (),
+    ) -> StageResult:
+        """Add source tickets (and how they asked) to a PENDING candidate (staging_id None: no longer PENDING)."""
         ...
 
 

@@ -18,6 +18,7 @@ from core.embeddings import Vectors
 from faq_mining.faq_store import CandidateDraft, normalise_tags
 from faq_mining.nodes.analyze import merge_targets
 from faq_mining.nodes.context import MiningContext, mining_context
+from faq_mining.nodes.extractive import question_of
 from faq_mining.state import AnalyzedCluster, MiningFailure, MiningState, MiningStats
 from text.pii import redact_pii
 
@@ -130,4 +131,5 @@ def _draft(entry: _Checked, vector: Vectors, run_id: str | None) -> CandidateDra
         pii_kinds=sorted({*cluster.pii_kinds, *entry.output_pii}),
         run_id=run_id,
         metadata=metadata,
+        phrasings=[question_of(ticket) for ticket in cluster.tickets],
     )
