@@ -1,8 +1,11 @@
 """Doxa's Prometheus metrics that live in the process: counters and histograms any layer may increment.
 
-Figures that derive from the database (tickets by status, escalation and kb_confident rates, pending FAQ
-reviews, scheduled jobs' last runs) are collected at scrape time, so every replica reports the same values;
-`ScheduledJobFigures` is the collector of the scheduled jobs, given a function that reads their rows.
+Figures that derive from the database (tickets by status, escalation and kb_confident ratios, pending FAQ
+reviews, scheduled jobs' runs, answers per source) are collected at scrape time, so every replica reports the
+same values; `ScheduledJobFigures` and `AnswerSourceFigures` are given a function that reads their rows.
+
+Names follow Prometheus's conventions: a cumulative count is a counter exported as `<name>_total`, a current
+value is a gauge, a share is a gauge named `_ratio` (0..1), and units end the name (`_seconds`, `_bytes`).
 
 Example:
     >>> from core.metrics import MINING_TICKETS
@@ -15,13 +18,27 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 # `*_created` series double the output and no dashboard of ours reads them.
 disable_created_metrics()
 REGISTRY = CollectorRegistry(auto_describe=True)
+# The standard process figures every Prometheus client exports (`process_cpu_seconds_total`,
+# `process_resident_memory_bytes`, `process_open_fds`, `python_gc_*`, `python_info`): our own registry leaves
+# out the ones prometheus_client registers on its default registry, so they are added here.
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
 
 # --- Ticket graph (incremented by the API's run path) -------------------------------------------
 TICKET_RUNS = Counter(
@@ -85,16 +102,22 @@ _JOB_STATUSES = ("running", "succeeded", "failed")
 
 
 class ScheduledJobFigures(Collector):
-    """Each scheduled job's last run (`ops.scheduler.last_runs` rows), as gauges labelled by job."""
+    """Each scheduled job's run counts and last run (`ops.scheduler.last_runs` rows), labelled by job.
+
+    The counts only grow (`scheduled_job.runs`, `.failures`), so they are counters; the last run's times and
+    status are gauges.
+    """
 
     def __init__(self, read_rows: Callable[[], Sequence[Mapping[str, Any]]]) -> None:
         self.read_rows = read_rows
 
     def collect(self) -> Iterator[Metric]:
         """Read the rows now."""
-        runs = GaugeMetricFamily("doxa_scheduled_job_runs", "Runs of a scheduled job, all replicas.", labels=["job"])
-        failures = GaugeMetricFamily(
-            "doxa_scheduled_job_failures", "Failed runs of a scheduled job, all replicas.", labels=["job"]
+        runs = CounterMetricFamily(
+            "doxa_scheduled_job_runs", "Runs of a scheduled job started, all replicas together.", labels=["job"]
+        )
+        failures = CounterMetricFamily(
+            "doxa_scheduled_job_failures", "Runs of a scheduled job that failed, all replicas together.", labels=["job"]
         )
         started = GaugeMetricFamily(
             "doxa_scheduled_job_last_started_timestamp_seconds", "When the job's last run started.", labels=["job"]
@@ -125,27 +148,42 @@ _ANSWER_LABELS = ["kind", "source_id", "title"]
 
 
 class AnswerSourceFigures(Collector):
-    """Automatic answers, verdicts and escalations after them, per FAQ and article (`ops.answer_report` rows)."""
+    """Automatic answers, verdicts and escalations after them, per FAQ and article (`ops.answer_report` rows).
+
+    The counts are counters: the answer-feedback log only grows. Satisfaction and deflection are the report's
+    ratios (0..1), absent for a source no customer has judged yet.
+    """
 
     def __init__(self, read_rows: Callable[[], Sequence[Mapping[str, Any]]]) -> None:
         self.read_rows = read_rows
 
     def collect(self) -> Iterator[Metric]:
         """Read the rows now: the most used sources (the answer_feedback table holds them all)."""
-        answers = GaugeMetricFamily(
-            "doxa_answers", "Automatic answers built on a FAQ or article, all replicas.", labels=_ANSWER_LABELS
+        answers = CounterMetricFamily(
+            "doxa_answers", "Automatic answers built on a FAQ or article, all replicas together.", labels=_ANSWER_LABELS
         )
-        confident = GaugeMetricFamily(
+        confident = CounterMetricFamily(
             "doxa_answers_confident", "Of those, answers sent as confident.", labels=_ANSWER_LABELS
         )
-        verdicts = GaugeMetricFamily(
+        verdicts = CounterMetricFamily(
             "doxa_answer_verdicts",
             "Customer verdicts on those answers (satisfied or not_satisfied).",
             labels=[*_ANSWER_LABELS, "verdict"],
         )
-        escalated = GaugeMetricFamily(
+        escalated = CounterMetricFamily(
             "doxa_answer_escalations_after",
             "Verdicts on those answers that ended with a person (the answer did not deflect the ticket).",
+            labels=_ANSWER_LABELS,
+        )
+        satisfaction = GaugeMetricFamily(
+            "doxa_answer_satisfaction_ratio",
+            "Share of the verdicts on a source's answers that were satisfied (0..1; absent without verdicts).",
+            labels=_ANSWER_LABELS,
+        )
+        deflection = GaugeMetricFamily(
+            "doxa_answer_deflection_ratio",
+            "Share of the verdicts on a source's answers that did not end with a person (0..1; absent without"
+            " verdicts).",
             labels=_ANSWER_LABELS,
         )
         for row in self.read_rows():
@@ -155,4 +193,8 @@ class AnswerSourceFigures(Collector):
             verdicts.add_metric([*labels, "satisfied"], float(row["satisfied"]))
             verdicts.add_metric([*labels, "not_satisfied"], float(row["not_satisfied"]))
             escalated.add_metric(labels, float(row["escalated_after"]))
-        yield from (answers, confident, verdicts, escalated)
+            for family, column in ((satisfaction, "satisfaction"), (deflection, "deflection")):
+                ratio: float | None = row.get(column)
+                if ratio is not None:
+                    family.add_metric(labels, ratio)
+        yield from (answers, confident, verdicts, escalated, satisfaction, deflection)

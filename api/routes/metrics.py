@@ -1,7 +1,8 @@
 """GET /metrics: Prometheus text format — this process's counters plus figures read from the database at scrape time.
 
-Figures derived from Postgres (threads by status, escalation and kb_confident rates, pending FAQ reviews) are
-the same whichever replica is scraped; counters and histograms (`core.metrics`) are per process.
+Figures derived from Postgres (threads by status, escalation and kb_confident ratios, pending FAQ reviews, scheduled
+jobs, answers per source) are the same whichever replica is scraped; the counters and histograms of `core.metrics`
+and the process collectors are per process, so Prometheus scrapes each replica (deploy/prometheus.yml).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import MetricsRegistryDep
+from api.problems import problem_responses
 from core.database import Database
 from core.metrics import REGISTRY, AnswerSourceFigures, ScheduledJobFigures
 from ops.answer_report import answers_by_source
@@ -51,13 +53,13 @@ class DatabaseFigures(Collector):
         assert figures is not None and pending is not None  # aggregates always return one row
         total, searched = int(figures["total"]), int(figures["searched"])
         yield GaugeMetricFamily(
-            "doxa_ticket_escalation_rate",
-            "Share of ticket threads handed to a human (escalation record), over all threads.",
+            "doxa_ticket_escalation_ratio",
+            "Share of ticket threads handed to a human (escalation record), over all threads (0..1).",
             value=int(figures["escalated"]) / total if total else 0.0,
         )
         yield GaugeMetricFamily(
-            "doxa_ticket_kb_confident_rate",
-            "Share of threads whose last knowledge-base search was confident, over threads that searched it.",
+            "doxa_ticket_kb_confident_ratio",
+            "Share of threads whose last knowledge-base search was confident, over threads that searched it (0..1).",
             value=int(figures["confident"]) / searched if searched else 0.0,
         )
         yield GaugeMetricFamily(
@@ -81,9 +83,15 @@ def database_registry(db: Database) -> CollectorRegistry:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition format",
+        },
+        **problem_responses(500, 503, _503="the database is unavailable; retry shortly"),
+    },
 )
 async def metrics(registry: MetricsRegistryDep) -> Response:
-    """Ticket outcomes, escalation and kb_confident rates, node latency, LLM fallbacks, mining, pending reviews."""
+    """Ticket outcomes, escalation and kb_confident ratios, node latency, LLM fallbacks, mining, process figures."""
     text = await run_in_threadpool(lambda: generate_latest(REGISTRY) + generate_latest(registry))
     return Response(text, media_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,4 @@
-"""/metrics after real runs, the live event stream of a run in progress, and `doxa apikey`."""
+"""/metrics after real runs (and its Prometheus conventions), the live event stream of a run, `doxa apikey`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ from tests.api.test_tickets import REFUND_TICKET, refund_article, sse_events
 __all__ = ["refund_article"]  # the fixture, imported for these tests
 
 
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+Sample = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def samples(text: str) -> dict[Sample, float]:
+    """Every sample of a scrape, by name and sorted labels."""
     found = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -49,14 +53,88 @@ def test_metrics_report_runs_node_latency_rates_and_pending_reviews(
     assert after[runs_key] == before.get(runs_key, 0) + 1
     assert after[("doxa_ticket_node_seconds_count", (("node", "find_solution"),))] >= 1
     assert after[("doxa_tickets", (("status", "answered"),))] == 1
-    assert after[("doxa_ticket_kb_confident_rate", ())] == 1.0
+    assert after[("doxa_ticket_kb_confident_ratio", ())] == 1.0
     statuses = {labels[0][1] for name, labels in after if name == "doxa_tickets"}
     escalated = after.get(("doxa_tickets", (("status", "escalated"),)), 0)
-    assert after[("doxa_ticket_escalation_rate", ())] == escalated / 2, statuses
+    assert after[("doxa_ticket_escalation_ratio", ())] == escalated / 2, statuses
     assert after[("doxa_faq_pending_reviews", ())] == 1
-    answered = {dict(labels)["kind"]: value for (name, labels), value in after.items() if name == "doxa_answers"}
+    answered = {dict(labels)["kind"]: value for (name, labels), value in after.items() if name == "doxa_answers_total"}
     assert answered == {"article": 1}, "the automatic answer is counted against its article"
     assert any(name == "doxa_mining_tickets_total" for name, _ in after) or "doxa_mining_tickets" in response.text
+
+
+def families(text: str) -> dict[str, str]:
+    """Each family's TYPE, by the name its `# TYPE` line gives (as Prometheus reads it); a name twice fails."""
+    types: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert name not in types, f"{name} is exposed twice"
+            types[name] = kind
+    return types
+
+
+def grew(before: dict[Sample, float], after: dict[Sample, float], name: str, **labels: str) -> float:
+    """How much one sample grew between two scrapes (absent counts as 0)."""
+    key = (name, tuple(sorted(labels.items())))
+    return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+def test_metric_names_follow_prometheus_conventions_and_process_figures_are_exported(
+    client: TestClient, agent: dict[str, str], refund_article: None
+) -> None:
+    assert client.post("/tickets", json=REFUND_TICKET | {"id": "C-1"}, headers=agent).status_code == 201
+    assert client.post("/tickets/C-1/feedback", json={"satisfied": False, "comment": "no"}, headers=agent).is_success
+    text = client.get("/metrics").text
+    types = families(text)
+    helps = {line.split(" ")[2]: line for line in text.splitlines() if line.startswith("# HELP ")}
+    for name, kind in types.items():
+        assert (kind == "counter") == name.endswith("_total"), f"{name} is a {kind}: `_total` is for counters only"
+        assert not name.endswith(("_rate", "_percent")), f"{name}: a share is a `_ratio` (0..1)"
+        assert len(helps.get(name, "").split(" ", 3)[-1]) > 10, f"{name} needs a HELP line that says what it counts"
+    ratios = {name for name, kind in types.items() if name.endswith("_ratio")}
+    assert {"doxa_ticket_escalation_ratio", "doxa_ticket_kb_confident_ratio"} <= ratios
+    assert {"doxa_answer_satisfaction_ratio", "doxa_answer_deflection_ratio"} <= ratios
+    assert all(types[name] == "gauge" for name in ratios)
+    values = samples(text)
+    shares = {key: value for key, value in values.items() if key[0] in ratios}
+    assert shares and all(0.0 <= value <= 1.0 for value in shares.values()), shares
+    for counted in ("doxa_ticket_runs_total", "doxa_answers_total", "doxa_answer_verdicts_total"):
+        assert types[counted] == "counter"
+    assert (types["doxa_tickets"], types["doxa_faq_pending_reviews"]) == ("gauge", "gauge")
+    # The standard process collectors, as on prometheus_client's default registry.
+    assert types["process_cpu_seconds_total"] == "counter"
+    assert types["process_resident_memory_bytes"] == "gauge"
+    assert types["process_start_time_seconds"] == "gauge"
+    assert types["python_gc_collections_total"] == "counter" and "python_info" in types
+    assert values[("process_resident_memory_bytes", ())] > 0
+
+
+def test_counters_grow_with_the_answer_and_the_escalation_they_count(
+    client: TestClient, agent: dict[str, str], refund_article: None
+) -> None:
+    before = samples(client.get("/metrics").text)
+    assert client.post("/tickets", json=REFUND_TICKET | {"id": "G-1"}, headers=agent).status_code == 201
+    answered = samples(client.get("/metrics").text)
+    assert grew(before, answered, "doxa_ticket_runs_total", kind="run", outcome="answered") == 1
+    assert grew(before, answered, "doxa_ticket_kb_confident_runs_total", kb_confident="true") == 1
+    article = [labels for name, labels in answered if name == "doxa_answers_total"]
+    assert len(article) == 1 and dict(article[0])["kind"] == "article"
+    source = dict(article[0])
+    assert grew(before, answered, "doxa_answers_total", **source) == 1
+
+    # An angry verdict escalates at once (a plain "no" would first retry, and count as `retry`, not escalated).
+    furious = {"satisfied": False, "comment": "Useless answer, this is unacceptable!"}
+    unhappy = client.post("/tickets/G-1/feedback", json=furious, headers=agent)
+    assert unhappy.status_code == 200 and unhappy.json()["status"] == "escalated", unhappy.text
+    escalated = samples(client.get("/metrics").text)
+    assert grew(answered, escalated, "doxa_ticket_runs_total", kind="feedback", outcome="escalated") == 1
+    assert grew(answered, escalated, "doxa_answer_verdicts_total", **source, verdict="not_satisfied") == 1
+    assert grew(answered, escalated, "doxa_answer_escalations_after_total", **source) == 1
+    assert escalated[("doxa_ticket_escalation_ratio", ())] == 1.0  # the one thread went to a person
+    key = tuple(sorted(source.items()))
+    assert escalated[("doxa_answer_satisfaction_ratio", key)] == 0.0
+    assert escalated[("doxa_answer_deflection_ratio", key)] == 0.0
 
 
 @dataclass

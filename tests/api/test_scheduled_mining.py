@@ -71,13 +71,13 @@ def test_a_minutely_schedule_mines_in_the_service_and_metrics_show_the_run(
         scheduler = client.app.state.scheduler  # type: ignore[attr-defined]
         assert scheduler is not None and scheduler.running
         before = samples(client.get("/metrics").text)
-        assert ("doxa_scheduled_job_runs", MINING_JOB) not in before  # nothing ran before the tick
+        assert ("doxa_scheduled_job_runs_total", MINING_JOB) not in before  # nothing ran before the tick
 
         clock.advance(timedelta(minutes=1))  # the background loop sees 09:01 come
         after = wait_for_metric(client, ("doxa_scheduled_job_last_status", (*MINING_JOB, ("status", "succeeded"))), 90)
 
-    assert after[("doxa_scheduled_job_runs", MINING_JOB)] == 1
-    assert after[("doxa_scheduled_job_failures", MINING_JOB)] == 0
+    assert after[("doxa_scheduled_job_runs_total", MINING_JOB)] == 1
+    assert after[("doxa_scheduled_job_failures_total", MINING_JOB)] == 0
     assert after[("doxa_scheduled_job_last_status", (*MINING_JOB, ("status", "succeeded")))] == 1
     assert after[("doxa_scheduled_job_last_finished_timestamp_seconds", MINING_JOB)] > 0
 
