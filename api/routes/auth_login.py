@@ -61,7 +61,7 @@ def issue_token(settings: Settings, subject: str, roles: list[str]) -> str:
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
-@router.get("/methods")
+@router.get("/methods", responses=problem_responses(500))
 async def sign_in_methods(settings: SettingsDep) -> SignInMethods:
     """How the console can sign in: `password` (local users, when a JWT secret is set) and pasted `token`s."""
     return SignInMethods(password=settings.jwt_secret is not None and not settings.auth_disabled, token=True)

@@ -6,6 +6,7 @@ import psycopg
 from fastapi import APIRouter, Request, Response
 
 from api.deps import ServicesDep
+from api.problems import problem_responses
 from api.responses import Liveness, Readiness
 from core.database import EmbeddedServerDown
 from core.embedded_postgres import PostgresSupervisor
@@ -16,7 +17,11 @@ router = APIRouter(tags=["operations"])
 @router.get(
     "/healthz",
     response_model_exclude_unset=True,
-    responses={503: {"model": Liveness, "description": "the embedded PostgreSQL died and is being restarted"}},
+    # A probe's 503 carries the same body as its 200 (what is down), not a problem: probes and people read it.
+    responses={
+        503: {"model": Liveness, "description": "the embedded PostgreSQL died and is being restarted"},
+        **problem_responses(500),
+    },
 )
 def healthz(request: Request, response: Response) -> Liveness:
     """The process is up, and the embedded PostgreSQL it supervises runs (read now, no connection attempted)."""
@@ -32,7 +37,10 @@ def _postgres_supervisor(request: Request) -> PostgresSupervisor | None:
     return None if services is None else services.db.supervisor
 
 
-@router.get("/readyz", responses={503: {"model": Readiness, "description": "a dependency is not ready"}})
+@router.get(
+    "/readyz",
+    responses={503: {"model": Readiness, "description": "a dependency is not ready"}, **problem_responses(500)},
+)
 def readyz(services: ServicesDep, response: Response) -> Readiness:
     """Postgres, the vector store, ClickHouse and the embedding model are usable."""
     from kb.vector_store.factory import open_vector_store

@@ -27,6 +27,22 @@ from graph.ticket_service import outcome_from_state
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
+# OpenAPI 3.1 has no `itemSchema`: a text/event-stream's `schema` describes one event, as `_sse` writes it.
+_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["node", "node_error", "end", "error", "timeout"]},
+        "id": {"type": "string", "description": "The event's number in this stream, from 1."},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"type": "object"},
+            "description": "`node`: the node, its update and seconds; `end`: the ticket's summary; others: detail.",
+        },
+    },
+}
+
 
 def _sse(event: TicketEvent, sequence: int) -> str:
     return f"id: {sequence}\nevent: {event.event}\ndata: {json.dumps(event.data, default=str)}\n\n"
@@ -70,7 +86,10 @@ async def _polled(
     "/{thread_id}/events",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "`node`, `end`, `error` or `timeout` events"},
+        200: {
+            "content": {"text/event-stream": {"schema": _EVENT_SCHEMA}},
+            "description": "`node`, `node_error`, `end`, `error` or `timeout` events",
+        },
         **problem_responses(401, 403, 404, 422, 500, 503, _404="no such ticket"),
     },
 )
