@@ -111,3 +111,16 @@ def test_event_streams_are_not_buffered_and_bodies_fit_the_app_limits(nginx_conf
     assert body_limit is not None
     assert int(body_limit.group(1)) * 1024 * 1024 >= max(settings.api_max_process_bytes, settings.max_file_bytes)
     assert nginx_conf.count("{") == nginx_conf.count("}")
+
+
+def test_prometheus_scrapes_each_replica_not_the_balancer(compose: dict[str, Any]) -> None:
+    prometheus = compose["services"]["prometheus"]
+    mounts = [volume.split(":") for volume in prometheus["volumes"]]
+    source = next(host for host, container, *_ in mounts if container == "/etc/prometheus/prometheus.yml")
+    config = yaml.safe_load((ROOT / source).read_text())
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "doxa-api"]
+    assert job["metrics_path"] == "/metrics"
+    targets = [target for group in job["static_configs"] for target in group["targets"]]
+    # Counters are per process: through the round-robin balancer one series would mix both replicas' counts.
+    assert sorted(targets) == sorted(f"{name}:{serve_port(compose['services'][name])}" for name in REPLICAS)
+    assert not [target for target in targets if target.startswith("lb:")]
