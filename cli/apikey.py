@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.auth.api_keys import ApiKeyRecord, ApiKeyStore
 from api.auth.principal import ROLES
-from core.services import Services
 from core.settings import get_settings
+
+if TYPE_CHECKING:
+    # The key store pulls the database and the API's stack: the commands load it, `doxa apikey --help` does not.
+    from api.auth.api_keys import ApiKeyRecord, ApiKeyStore
+    from core.services import Services
 
 app = typer.Typer(help="API keys for machine clients (X-API-Key header).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -20,7 +23,15 @@ ROLE_HELP = f"Role of the key, repeatable: {', '.join(sorted(ROLES))}."
 
 
 def _store(services: Services) -> ApiKeyStore:
+    from api.auth.api_keys import ApiKeyStore
+
     return ApiKeyStore(services.db)
+
+
+def _open_services() -> Services:
+    from core.services import Services
+
+    return Services.open(get_settings())
 
 
 def _as_json(record: ApiKeyRecord) -> dict[str, object]:
@@ -41,7 +52,7 @@ def create(
     role: Annotated[list[str], typer.Option("--role", help=ROLE_HELP)],
 ) -> None:
     """Create a key and print it once: store it now, Doxa keeps only its hash."""
-    with Services.open(get_settings()) as services:
+    with _open_services() as services:
         key, record = _store(services).create(name, role)
     console.print(f"created API key [bold]{record.name}[/bold] ({', '.join(record.roles)}); it is shown only once:")
     typer.echo(key)
@@ -53,7 +64,7 @@ def list_keys(
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List keys (their names, prefixes and roles; never the keys)."""
-    with Services.open(get_settings()) as services:
+    with _open_services() as services:
         records = _store(services).list(include_revoked=include_revoked)
     if json_output:
         typer.echo(json.dumps([_as_json(record) for record in records]))
@@ -74,6 +85,6 @@ def list_keys(
 @app.command("revoke")
 def revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
     """Revoke a key: requests with it get 401 from now on."""
-    with Services.open(get_settings()) as services:
+    with _open_services() as services:
         record = _store(services).revoke(name)
     console.print(f"revoked API key [bold]{record.name}[/bold]")

@@ -7,16 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 
-from core.embeddings import Embedder, Vectors
 from core.errors import InvalidInputError
 from core.jsonl import read_json_objects
 from core.settings import get_settings
 from text.taxonomy import default_taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
+    from core.embeddings import Embedder, Vectors
     from text.classifier import TicketClassifier
 
 app = typer.Typer(help="The offline ticket classifier: fit it on labelled examples, try it.", no_args_is_help=True)
@@ -30,6 +29,8 @@ OutputOption = Annotated[Path | None, typer.Option(help=f"Model file (default: {
 
 def _embedder() -> Embedder:
     """The configured embedding model (no cache: the CLI does not start the database for this)."""
+    from core.embeddings import Embedder  # numpy, and the model's stack when it first encodes
+
     return Embedder.from_settings(get_settings())
 
 
@@ -58,6 +59,8 @@ def read_examples(
 
 def encode_with_progress(embedder: Embedder, texts: Sequence[str]) -> Vectors:
     """Encode texts in chunks, reporting progress on stderr."""
+    import numpy as np
+
     parts = []
     for start in range(0, len(texts), ENCODE_CHUNK):
         parts.append(embedder.encode(list(texts[start : start + ENCODE_CHUNK])))

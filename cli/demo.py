@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from core.services import Services
 from core.settings import get_settings
 from state.ticket import CustomerFeedback, TicketInput
 
@@ -39,6 +38,7 @@ def demo(
 ) -> None:
     """Ingest the help centre, answer questions, run tickets through the agents, mine and approve FAQs."""
     from cli.demo_faq import answer_from_the_faq, mine_and_review
+    from core.services import Services
     from graph.factory import open_ticket_service
     from kb.ingest import KnowledgeBaseIngestor
     from kb.retrieval import HybridRetriever

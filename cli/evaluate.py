@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.output import EXIT_USAGE, fail
 from core.errors import DoxaError
-from core.services import Services
 from core.settings import get_settings
-from kb.confidence_evaluation import ConfidenceReport, evaluate_confidence
-from kb.evaluation import MODES, Mode, evaluate_retrieval, load_faqs, load_queries
+
+if TYPE_CHECKING:
+    # The evaluators pull the engines, numpy and scipy: the commands load them, `doxa eval --help` does not.
+    from kb.confidence_evaluation import ConfidenceReport
+    from kb.evaluation import Mode
 
 app = typer.Typer(help="Measure retrieval and classification quality on labelled data.", no_args_is_help=True)
 
@@ -31,6 +33,9 @@ def retrieval(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object, nothing else.")] = False,
 ) -> None:
     """Index FAQs into a temporary collection, run the queries, print MRR@10, recall and latency."""
+    from core.services import Services
+    from kb.evaluation import MODES, evaluate_retrieval, load_faqs, load_queries
+
     if mode not in MODES:
         fail(f"--mode must be one of {', '.join(MODES)}, not {mode!r}", EXIT_USAGE)
     try:
@@ -80,6 +85,10 @@ def confidence(
         fail(f"--thresholds must be numbers separated by commas: {exc}", EXIT_USAGE)
     if signal not in ("probability", "cosine"):
         fail(f"--signal must be probability or cosine, not {signal!r}", EXIT_USAGE)
+    from core.services import Services
+    from kb.confidence_evaluation import evaluate_confidence
+    from kb.evaluation import load_faqs, load_queries
+
     try:
         faq_items = load_faqs(faqs)
         labelled = load_queries(queries)
@@ -114,6 +123,8 @@ def _print_confidence(report: ConfidenceReport) -> None:
 
 
 def _mode(value: str) -> Mode:
+    from kb.evaluation import MODES
+
     for mode in MODES:
         if mode == value:
             return mode

@@ -19,12 +19,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.durations import match_duration
 from core.errors import ConflictError
-from core.services import Services
 from core.settings import get_settings
 from faq_mining.ticket_import import parse_closed_at
-from faq_mining.watermark import INGEST_LAG
 
 if TYPE_CHECKING:
+    from core.services import Services
     from faq_mining.service import MiningRun
 
 STEPS = (
@@ -43,6 +42,8 @@ STEPS = (
 
 @contextmanager
 def _services() -> Iterator[Services]:
+    from core.services import Services
+
     with Services.open(get_settings()) as services:
         yield services
 
@@ -141,6 +142,8 @@ def _report(run: MiningRun) -> str:
         f"  waiting      {run.waiting_reviews} review(s); watermark {'advanced' if run.watermark_advanced else 'kept'}",
     ]
     if stats.waiting_lag:
+        from faq_mining.watermark import INGEST_LAG
+
         minutes = round(INGEST_LAG.total_seconds() / 60)
         lines.append(f"  {stats.waiting_lag} ticket(s) closed in the last {minutes} minutes wait for the next run")
     lines.extend(f"    {failure.ticket_id}: {failure.reason}" for failure in stats.failures[:20])

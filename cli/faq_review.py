@@ -11,19 +11,19 @@ import getpass
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.output import EXIT_USAGE, fail
 from core.errors import DoxaError
-from core.services import Services
 from core.settings import get_settings
-from faq_mining.review import FaqReview
-from faq_mining.review_flow import resume_review
-from faq_mining.review_models import Decision, ReviewOutcome, StagedCandidate, to_json
-from faq_mining.state import ReviewDecision
-from kb.faq_retriever import FaqRetriever
+
+if TYPE_CHECKING:
+    # The review stack (LangGraph's resume, psycopg, numpy) loads in the commands, not for `doxa faq --help`.
+    from core.services import Services
+    from faq_mining.review import FaqReview
+    from faq_mining.review_models import Decision, ReviewOutcome, StagedCandidate
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 ReviewerOption = Annotated[
@@ -37,6 +37,8 @@ VersionOption = Annotated[
 
 @contextmanager
 def _services() -> Iterator[Services]:
+    from core.services import Services
+
     with Services.open(get_settings()) as services:
         yield services
 
@@ -44,6 +46,8 @@ def _services() -> Iterator[Services]:
 @contextmanager
 def _review() -> Iterator[tuple[Services, FaqReview]]:
     """The review operations on the configured services; Doxa's errors become a message and exit status 2."""
+    from faq_mining.review import FaqReview
+
     try:
         with _services() as services:
             yield services, FaqReview.from_services(services)
@@ -56,6 +60,8 @@ def _reviewer(given: str | None) -> str:
 
 
 def _print(as_json: bool, value: Any, text: str) -> None:
+    from faq_mining.review_models import to_json
+
     typer.echo(json.dumps(to_json(value), ensure_ascii=False, indent=2) if as_json else text)
 
 
@@ -154,6 +160,10 @@ def _decide(
     note: str | None,
     expected_version: int | None,
 ) -> ReviewOutcome:
+    from faq_mining.review_flow import resume_review
+    from faq_mining.review_models import ReviewOutcome
+    from faq_mining.state import ReviewDecision
+
     # A mining run waiting on this candidate's interrupt is resumed; otherwise FaqReview decides directly.
     record = resume_review(
         services,
@@ -227,6 +237,8 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """The live production FAQs whose question is closest to QUERY."""
+    from kb.faq_retriever import FaqRetriever
+
     with _review() as (services, _):
         hits = FaqRetriever.from_services(services).search(query, top_k, min_similarity)
     text = "\n".join(f"FAQ #{h.id} ({h.similarity:.3f}) {h.question}\n    {h.answer}" for h in hits) or "no FAQ found"

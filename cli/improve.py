@@ -7,18 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.output import EXIT_USAGE, fail
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.services import Services
 from core.settings import get_settings
-from faq_mining.ticket_source import TicketSource
-from graph.ticket_store import TicketStore
-from ops.escalation_export import export_escalation, export_resolved_to_ticket_source
-from ops.improvement import improvement_report, parse_since
+
+if TYPE_CHECKING:
+    # The report and the exports pull the engines, numpy and scipy: the commands load them, `--help` does not.
+    from core.services import Services
 
 app = typer.Typer(
     help="Continuous improvement: what escalates, what the KB lacks, and resolutions for FAQ mining.",
@@ -44,6 +43,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.
 
 @contextmanager
 def _services() -> Iterator[Services]:
+    from core.services import Services
+
     with Services.open(get_settings()) as services:
         yield services
 
@@ -51,6 +52,8 @@ def _services() -> Iterator[Services]:
 def _since(text: str | None) -> datetime | None:
     if text is None:
         return None
+    from ops.improvement import parse_since
+
     try:
         return parse_since(text)
     except InvalidInputError as exc:
@@ -67,6 +70,8 @@ def report(
     ] = False,
 ) -> None:
     """Which categories escalate most, which reformulations the KB could not answer, what to add to it."""
+    from ops.improvement import improvement_report
+
     window = _since(since)
     with _services() as services:
         built = improvement_report(services.db, window, top=top, embedder=None if exact else services.embedder)
@@ -82,6 +87,10 @@ def resolve(
     json_output: JsonOption = False,
 ) -> None:
     """Close an escalation with its resolution and hand the ticket to the FAQ miner's source."""
+    from faq_mining.ticket_source import TicketSource
+    from graph.ticket_store import TicketStore
+    from ops.escalation_export import export_escalation
+
     with _services() as services:
         try:
             record = TicketStore(services.db).resolve_escalation(escalation_id, resolution, resolved_by)
@@ -114,6 +123,9 @@ def export_resolved(
     json_output: JsonOption = False,
 ) -> None:
     """Export every escalation resolved in the window to the FAQ miner's source (re-running adds no duplicate)."""
+    from faq_mining.ticket_source import TicketSource
+    from ops.escalation_export import export_resolved_to_ticket_source
+
     window = _since(since)
     with _services() as services:
         imported = export_resolved_to_ticket_source(

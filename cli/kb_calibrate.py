@@ -6,7 +6,7 @@ Without `--refit` the stored model is reused when the knowledge base has not cha
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,9 +14,12 @@ from rich.table import Table
 
 from cli.output import EXIT_USAGE, fail
 from core.errors import DoxaError
-from core.services import Services
 from core.settings import get_settings
-from kb.calibration_store import AnswerModelRefresher, CalibrationStore, StoredCalibration
+
+if TYPE_CHECKING:
+    # The calibration stack (the engines, numpy, scipy) loads in the command, not for `doxa kb --help`.
+    from core.services import Services
+    from kb.calibration_store import StoredCalibration
 
 _console = Console()
 
@@ -28,6 +31,8 @@ def calibrate(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
     """Fit (when the KB changed) and show the answer model: its curve, the chosen point and what it was fitted on."""
+    from core.services import Services
+
     try:
         with Services.open(get_settings()) as services:
             stored = refit_now(services, force=refit)
@@ -42,6 +47,7 @@ def calibrate(
 def refit_now(services: Services, *, force: bool = False) -> StoredCalibration:
     """The model for the KB as it is now: refitted when stale (or forced), else the stored one."""
     from kb.answer_feedback import AnswerFeedbackStore
+    from kb.calibration_store import AnswerModelRefresher, CalibrationStore
 
     store = CalibrationStore(services.db, services.settings.embedding_model)
     refresher = AnswerModelRefresher(store, services.embedder, services.settings, AnswerFeedbackStore(services.db))

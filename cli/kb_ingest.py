@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,11 +19,11 @@ from rich.table import Table
 from cli import kb_calibrate
 from cli.output import EXIT_FAILED, EXIT_USAGE, fail
 from core.errors import DoxaError
-from core.services import Services
 from core.settings import get_settings
-from kb.ingest import IngestReport, KnowledgeBaseIngestor
-from kb.status import knowledge_base_status
-from kb.vector_store.factory import discard_vector_store
+
+if TYPE_CHECKING:
+    # The ingestor and the engines (parsers, numpy, psycopg, the model) load in the commands, not for `--help`.
+    from kb.ingest import IngestReport, KnowledgeBaseIngestor
 
 PathsArgument = Annotated[
     list[Path], typer.Argument(metavar="PATH...", help="Files or directories to ingest (Markdown, plain text, PDF).")
@@ -62,6 +62,10 @@ def ingest(
     missing = [str(path) for path in paths if not path.expanduser().exists()]
     if missing:  # checked before the engines start, so a typo fails fast
         fail(f"path not found: {', '.join(missing)}", EXIT_USAGE)
+    from core.services import Services
+    from kb.ingest import KnowledgeBaseIngestor
+    from kb.vector_store.factory import discard_vector_store
+
     services = Services.open(get_settings())
     try:
         if rebuild:
@@ -89,6 +93,9 @@ def ingest(
 
 def status(json_output: JsonOption = False) -> None:
     """Show the knowledge base's documents, sections, chunks, revision and vector store health."""
+    from core.services import Services
+    from kb.status import knowledge_base_status
+
     with Services.open(get_settings()) as services:
         summary = knowledge_base_status(services)
     health = summary["vector_store"]

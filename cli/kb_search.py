@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.output import EXIT_USAGE, fail
 from core.errors import DoxaError
-from core.services import Services
 from core.settings import get_settings
-from kb.retrieval import HybridRetriever, KbContext
+
+if TYPE_CHECKING:
+    from kb.retrieval import KbContext
 
 
 def search(
@@ -24,6 +25,10 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print the retrieve_kb_context result as JSON.")] = False,
 ) -> None:
     """Search the knowledge base (dense + BM25 hybrid) and show why each passage ranks where it does."""
+    # The retriever and the engines (numpy, scipy, psycopg, the model) load here, not for `doxa kb --help`.
+    from core.services import Services
+    from kb.retrieval import HybridRetriever
+
     settings = get_settings()
     try:
         with Services.open(settings) as services:

@@ -25,7 +25,6 @@ from cli import (
     user,
 )
 from cli.output import EXIT_USAGE, error
-from core.embedded_postgres import exit_cleanly_on_sigterm
 from core.errors import DoxaError
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -58,6 +57,9 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")] = False,
 ) -> None:
     """Doxa runs on embedded engines under DOXA_HOME unless DOXA_* variables point at servers."""
+    # Here rather than at the top: psutil and prometheus_client are not needed to print `doxa --help`.
+    from core.embedded_postgres import exit_cleanly_on_sigterm
+
     settings = get_settings()
     configure_logging("DEBUG" if verbose else settings.log_level, settings.log_format)
     # SIGTERM (systemd, docker stop, kill) exits like Ctrl+C, so the embedded PostgreSQL is released.

@@ -9,19 +9,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from cli.output import EXIT_FAILED, EXIT_USAGE, fail
-from core.database import Database, resolve_database_url
 from core.durations import format_duration, parse_duration
 from core.errors import ConflictError, DoxaError, InvalidInputError
 from core.settings import get_settings
-from ops.backup import BackupReport, dump_database, restore_database
-from ops.prune import PruneReport, prune_checkpoints
+
+if TYPE_CHECKING:
+    # psycopg and the operations load in the commands, not for `doxa maintenance --help`.
+    from ops.backup import BackupReport
+    from ops.prune import PruneReport
 
 app = typer.Typer(help="Operations: checkpoint retention, dump and restore.", no_args_is_help=True)
 _errors = Console(stderr=True)
@@ -54,6 +56,9 @@ def prune(
         older_than = parse_duration(closed_older_than)
     except InvalidInputError as exc:
         fail(str(exc), EXIT_USAGE)
+    from core.database import Database
+    from ops.prune import prune_checkpoints
+
     try:
         with Database.open(get_settings()) as db:
             report = prune_checkpoints(
@@ -95,6 +100,9 @@ def dump(
     json_output: JsonOption = False,
 ) -> None:
     """Back up Doxa's schema (tickets, threads, outbox, FAQs, knowledge-base registry) with pg_dump."""
+    from core.database import resolve_database_url
+    from ops.backup import dump_database
+
     settings = get_settings()
     report = _with_progress(
         "dumping",
@@ -112,6 +120,9 @@ def restore(
     json_output: JsonOption = False,
 ) -> None:
     """Restore a dump into the configured database, in one transaction. Stop the API and workers first."""
+    from core.database import resolve_database_url
+    from ops.backup import restore_database
+
     settings = get_settings()
     report = _with_progress(
         "restoring",

@@ -18,11 +18,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.output import EXIT_FAILED, EXIT_USAGE, fail
-from core.database import Database
 from core.errors import DoxaError
 from core.settings import get_settings
-from graph.outbox import Outbox
-from ops.mail_delivery import SmtpSender, deliver_pending
 
 app = typer.Typer(help="The e-mail outbox: queued messages and their SMTP delivery.", no_args_is_help=True)
 
@@ -47,6 +44,10 @@ def list_outbox(
     json_output: JsonOption = False,
 ) -> None:
     """Show queued e-mails, newest first, with their status, attempts and last error."""
+    # psycopg and the outbox load here, not for `doxa outbox --help`.
+    from core.database import Database
+    from graph.outbox import Outbox
+
     with Database.open(get_settings()) as db:
         rows = Outbox(db).list(status=status.value if status else None, ticket_id=ticket, limit=limit, offset=offset)
     if json_output:
@@ -77,6 +78,9 @@ def deliver(
     json_output: JsonOption = False,
 ) -> None:
     """Send pending messages through DOXA_SMTP_URL; failures are retried on later runs, up to 5 attempts."""
+    from core.database import Database
+    from ops.mail_delivery import SmtpSender, deliver_pending
+
     settings = get_settings()
     if not settings.smtp_url:
         fail("DOXA_SMTP_URL is not set; messages stay in the outbox until it is", EXIT_USAGE)

@@ -17,20 +17,21 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
-import httpx
 import typer
 from dotenv import dotenv_values
 from rich.console import Console
 
 from cli.output import EXIT_USAGE, fail
-from cli.studio_server import CHECKOUT, studio_dir, write_server_config
-from core.database import Database
 from core.errors import ConflictError, NotFoundError
-from core.graph_runtime.thread_copy import ThreadCopy, copy_thread, delete_copy
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    # LangGraph's Postgres saver (cli.studio_server), psycopg and httpx load in the commands, not for `--help`.
+    from core.database import Database
+    from core.graph_runtime.thread_copy import ThreadCopy
 
 app = typer.Typer(
     help="LangGraph Studio on Doxa's threads: a local server (sandboxed) and copies of real threads to debug.",
@@ -53,6 +54,8 @@ def studio_url(port: int, thread_id: str | None = None) -> str:
 
 def langgraph_executable() -> str | None:
     """The checkout's .venv-studio langgraph (scripts/studio-venv.sh), else one on PATH."""
+    from cli.studio_server import CHECKOUT
+
     local = CHECKOUT / ".venv-studio" / "bin" / "langgraph"
     return str(local) if local.exists() else shutil.which("langgraph")
 
@@ -74,6 +77,8 @@ def studio(
     """Run the Studio server (until Ctrl+C), sandboxed unless DOXA_STUDIO_SANDBOX=false."""
     if ctx.invoked_subcommand is not None:
         return
+    from cli.studio_server import studio_dir, write_server_config
+
     settings = get_settings()
     executable = langgraph_executable()
     if executable is None:
@@ -138,6 +143,11 @@ def open_thread(
     as_json: Annotated[bool, typer.Option("--json", help="Print {thread_id, url} as JSON.")] = False,
 ) -> None:
     """Copy a thread's checkpoints to a new Studio thread; the real ticket or run is left as it is."""
+    import httpx
+
+    from core.database import Database
+    from core.graph_runtime.thread_copy import copy_thread, delete_copy
+
     settings = get_settings()
     port = port or settings.studio_port
     with Database.open(settings) as db:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 from pydantic import ValidationError
@@ -17,10 +17,12 @@ from rich.table import Table
 
 from cli.output import EXIT_USAGE, fail
 from core.errors import ConflictError, NotFoundError
-from core.services import Services
 from core.settings import get_settings
-from graph.ticket_service import DETAIL_KEYS, TicketOutcome, TicketService
 from state.ticket import CustomerFeedback, TicketInput, TicketStatus
+
+if TYPE_CHECKING:
+    # The graph and the engines (LangGraph, psycopg, the model's stack) load in the commands, not for `--help`.
+    from graph.ticket_service import TicketOutcome, TicketService
 
 app = typer.Typer(help="Ticket threads: run a ticket through the agents, give feedback, inspect.", no_args_is_help=True)
 
@@ -30,6 +32,7 @@ STATUSES = get_args(TicketStatus)
 @contextmanager
 def ticket_service() -> Iterator[TicketService]:
     """Open the engines and the ticket service for one command."""
+    from core.services import Services
     from graph.factory import open_ticket_service
 
     with Services.open(get_settings()) as services:
@@ -42,6 +45,8 @@ def _summary(outcome: TicketOutcome) -> dict[str, Any]:
 
 def _details(outcome: TicketOutcome) -> dict[str, Any]:
     """The summary and the state parts GET /tickets/{id} shows (analysis, classification, plan, evaluation...)."""
+    from graph.ticket_service import DETAIL_KEYS
+
     return _summary(outcome) | {key: to_jsonable_python(outcome.values.get(key), fallback=str) for key in DETAIL_KEYS}
 
 

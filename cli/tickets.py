@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,10 +12,11 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from cli.output import EXIT_FAILED
-from core.clickhouse import open_clickhouse
 from core.settings import get_settings
 from faq_mining.ticket_import import TICKET_FIELDS, ImportReport, parse_field_map, read_ticket_rows
-from faq_mining.ticket_source import TicketSource
+
+if TYPE_CHECKING:
+    from faq_mining.ticket_source import TicketSource
 
 app = typer.Typer(help="Resolved tickets in ClickHouse, the FAQ miner's source.", no_args_is_help=True)
 
@@ -25,6 +26,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 
 
 def _ticket_source(database: str) -> TicketSource:
+    # The ClickHouse client (chdb or a server's) loads when a command reads tickets, not for `--help`.
+    from core.clickhouse import open_clickhouse
+    from faq_mining.ticket_source import TicketSource
+
     source = TicketSource(open_clickhouse(get_settings()), database=database)
     source.ensure_schema()
     return source

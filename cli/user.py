@@ -10,16 +10,19 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from api.auth.principal import ROLES
-from api.auth.users import ConsoleUserStore
-from core.services import Services
 from core.settings import get_settings
+
+if TYPE_CHECKING:
+    # The user store pulls the database and the API's stack: the commands load it, `doxa user --help` does not.
+    from api.auth.users import ConsoleUserStore
+    from core.services import Services
 
 app = typer.Typer(help="Local users of the reviewer console (POST /auth/login).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -28,11 +31,15 @@ ROLE_HELP = f"Role, repeatable: {', '.join(sorted(ROLES))}."
 
 @contextmanager
 def _users() -> Iterator[ConsoleUserStore]:
+    from core.services import Services
+
     with Services.open(get_settings()) as services:
         yield _store(services)
 
 
 def _store(services: Services) -> ConsoleUserStore:
+    from api.auth.users import ConsoleUserStore
+
     settings = services.settings
     return ConsoleUserStore(
         services.db, max_failures=settings.console_max_failed_logins, lockout_s=settings.console_lockout_s
