@@ -46,7 +46,11 @@ EmbedQuestions = Callable[[Sequence[str]], list[str]]
 
 
 def add_phrasings(
-    conn: Connection, faq: FaqRow, phrasings: Sequence[Mapping[str, str]], staging_id: int, embed: EmbedQuestions
+    conn: Connection,
+    faq: FaqRow,
+    phrasings: Sequence[Mapping[str, str]],
+    staging_id: int | None,
+    embed: EmbedQuestions,
 ) -> int:
     """Give a production FAQ these phrasings (not its question, none it has already); return how many were added."""
     known = {

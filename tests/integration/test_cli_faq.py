@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from cli import faq_review
+from cli import faq_import, faq_review
 from cli.main import app as doxa_app
 from core.services import Services
 from faq_mining.faq_store import FaqStore
+from kb.faq_retriever import FaqRetriever
 from tests.faq_candidates import stage_candidate
 
 runner = CliRunner()
@@ -120,3 +122,50 @@ def test_a_second_approval_and_pii_are_refused(cli_services: Services) -> None:
     faq("approve", str(staged))
     again = runner.invoke(doxa_app, ["faq", "approve", str(staged)])
     assert again.exit_code == 2 and "APPROVED" in again.stderr
+
+
+def test_import_creates_faqs_with_their_variants_and_is_idempotent(
+    services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    @contextmanager
+    def open_services() -> Iterator[Services]:
+        yield services
+
+    monkeypatch.setattr(faq_import, "_services", open_services)
+    faqs = tmp_path / "faqs.jsonl"
+    rows = [
+        {
+            "id": "pw",
+            "question": PASSWORD_Q,
+            "answer": "Settings > Security > Reset password.",
+            "tags": ["account"],
+            "variants": ["I am locked out of my account after too many login attempts"],
+        },
+        {"question": "Where can I download my invoices?", "answer": "Billing > Invoices lists every invoice."},
+    ]
+    faqs.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+
+    first = faq("import", str(faqs), "--actor", "alice", "--json")
+    again = faq("import", str(faqs), "--actor", "alice", "--json")
+
+    assert len(first["created"]) == 2 and first["existing"] == [] and first["phrasings_added"] == 1
+    assert again == {"created": [], "existing": first["created"], "phrasings_added": 0}
+    (hit,) = FaqRetriever.from_services(services).search("locked out after too many login attempts", top_k=1)
+    assert hit.id == first["created"][0] and hit.phrasing_matches
+
+
+def test_a_bad_import_line_writes_nothing(services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    @contextmanager
+    def open_services() -> Iterator[Services]:
+        yield services
+
+    monkeypatch.setattr(faq_import, "_services", open_services)
+    faqs = tmp_path / "faqs.jsonl"
+    good = {"question": PASSWORD_Q, "answer": "Settings > Security > Reset password."}
+    pii = {"question": "Who do I write to?", "answer": "Mail jane.doe@acme.io directly."}
+    faqs.write_text(json.dumps(good) + "\n" + json.dumps(pii) + "\n")
+
+    result = runner.invoke(doxa_app, ["faq", "import", str(faqs)])
+
+    assert result.exit_code == 2 and "faqs.jsonl:2" in result.stderr and "email" in result.stderr
+    assert FaqRetriever.from_services(services).search(PASSWORD_Q) == []

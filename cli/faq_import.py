@@ -1,0 +1,65 @@
+"""`doxa faq import`: load curated FAQs, with the ways each is asked, straight into the production table."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.output import EXIT_USAGE, fail
+from core.errors import DoxaError
+from core.settings import get_settings
+
+if TYPE_CHECKING:
+    from core.services import Services
+
+
+@contextmanager
+def _services() -> Iterator[Services]:
+    from core.services import Services
+
+    with Services.open(get_settings()) as services:
+        yield services
+
+
+def import_file(
+    path: Annotated[Path, typer.Argument(help="JSON Lines: {question, answer[, id][, tags][, variants]} per line.")],
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Who imports it, for the audit trail (default: your user name).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Import curated FAQs into production (no review: the file is the reviewed source).
+
+    Every line is checked first and the import is one transaction: a bad line writes nothing. Re-running
+    is safe: an FAQ whose question is already live is kept and only gains the variants it lacks. Each
+    variant is a phrasing of its own, so customers who ask that way find the FAQ.
+    """
+    from faq_mining.faq_import import import_faqs, read_faq_file
+    from faq_mining.faq_store import FaqStore
+
+    try:
+        rows = read_faq_file(path)
+        with _services() as services:
+            result = import_faqs(
+                FaqStore.from_services(services),
+                services.embedder,
+                rows,
+                actor=actor or getpass.getuser(),
+                source=path.name,
+            )
+    except DoxaError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if as_json:
+        typer.echo(json.dumps(asdict(result)))
+        return
+    typer.echo(
+        f"{len(result.created)} FAQ(s) created, {len(result.existing)} already live;"
+        f" {result.phrasings_added} phrasing(s) added"
+    )

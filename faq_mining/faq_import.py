@@ -1,0 +1,139 @@
+"""Import curated FAQs (a help centre's existing FAQ page) into production, each with the ways it is asked.
+
+The file is JSON Lines of `{question, answer[, id][, tags][, variants]}`, the format `doxa eval` reads.
+Every row is checked before anything is written (a question and an answer, no personal data, no question
+twice), and the import is one transaction: a bad row writes nothing. The file is the reviewed source, so
+rows skip the candidate review; the audit trail records who imported which file. Re-running is idempotent:
+a live FAQ with the same question (ignoring case) is kept as it is and only gains the variants it lacks,
+each a phrasing of its own (`faq_phrasing`, origin `variant`).
+
+Example:
+    >>> rows = read_faq_file(Path("faqs.jsonl"))
+    >>> import_faqs(FaqStore.from_services(services), services.embedder, rows, actor="alice", source="faqs.jsonl")
+    ImportResult(created=[1, 2], existing=[], phrasings_added=5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg.types.json import Jsonb
+
+from core.embeddings import Embedder
+from core.errors import InvalidInputError
+from core.jsonl import read_json_objects
+from faq_mining import promotion
+from faq_mining.faq_store import FAQ_COLUMNS, Connection, FaqRow, FaqStore, normalise_tags
+from text.pii import detect_pii
+
+
+@dataclass(frozen=True)
+class FaqImportRow:
+    """One FAQ of an import file."""
+
+    question: str
+    answer: str
+    tags: list[str] = field(default_factory=list)
+    variants: list[str] = field(default_factory=list)
+    source_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """FAQs created, live FAQs that already asked the question, and phrasings added to either."""
+
+    created: list[int]
+    existing: list[int]
+    phrasings_added: int
+
+
+def read_faq_file(path: Path) -> list[FaqImportRow]:
+    """The rows of an import file, each checked; InvalidInputError names the file and line of the first bad one."""
+    rows: list[FaqImportRow] = []
+    seen: dict[str, int] = {}
+    for number, record in read_json_objects(path):
+        where = f"{path}:{number}"
+        question, answer = record.get("question"), record.get("answer")
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidInputError(f"{where}: 'question' must be a non-empty string")
+        if not isinstance(answer, str) or not answer.strip():
+            raise InvalidInputError(f"{where}: 'answer' must be a non-empty string")
+        tags, variants = _strings(record, "tags", where), _strings(record, "variants", where)
+        kinds = sorted({f.kind.value for text in (question, answer, *tags, *variants) for f in detect_pii(text)})
+        if kinds:
+            raise InvalidInputError(f"{where}: contains personal data or secrets ({', '.join(kinds)})")
+        key = " ".join(question.split()).casefold()
+        if key in seen:
+            raise InvalidInputError(f"{where}: the question of line {seen[key]} again")
+        seen[key] = number
+        source_id = record.get("id")
+        rows.append(
+            FaqImportRow(
+                question=" ".join(question.split()),
+                answer=answer.strip(),
+                tags=normalise_tags(tags),
+                variants=variants,
+                source_id=None if source_id is None else str(source_id),
+            )
+        )
+    if not rows:
+        raise InvalidInputError(f"{path}: no FAQs")
+    return rows
+
+
+def import_faqs(
+    store: FaqStore, embedder: Embedder, rows: Sequence[FaqImportRow], *, actor: str, source: str
+) -> ImportResult:
+    """Create the FAQs the table lacks and give every row's FAQ its variants, in one transaction."""
+    if not actor.strip():
+        raise InvalidInputError("an import needs the name of who imports it")
+
+    def embed(texts: Sequence[str]) -> list[str]:
+        return [store.check_vector(vector) for vector in embedder.embed_documents(list(texts))] if texts else []
+
+    question_vectors = embed([row.question for row in rows])
+    created: list[int] = []
+    existing: list[int] = []
+    added = 0
+    with store.db.transaction() as conn:
+        for row, vector in zip(rows, question_vectors, strict=True):
+            found = conn.execute(
+                f"SELECT {FAQ_COLUMNS} FROM faq WHERE NOT is_deleted AND lower(question) = lower(%s)"
+                " ORDER BY id LIMIT 1 FOR UPDATE",
+                (row.question,),
+            ).fetchone()
+            if found is not None:
+                faq = FaqRow.from_row(found)
+                existing.append(faq.id)
+            else:
+                faq = _insert(conn, row, vector, store.model_name, actor, source)
+                created.append(faq.id)
+            variants = [{"text": text, "origin": "variant"} for text in row.variants]
+            phrasings = promotion.add_phrasings(conn, faq, variants, None, embed)
+            added += phrasings
+            if found is None or phrasings:
+                event = "imported" if found is None else "variants_imported"
+                promotion.audit(
+                    conn, event, actor, staging_id=None, faq_id=faq.id, source=source, phrasings_added=phrasings
+                )
+    return ImportResult(created, existing, added)
+
+
+def _insert(conn: Connection, row: FaqImportRow, vector: str, model: str, actor: str, source: str) -> FaqRow:
+    metadata = {"imported_from": source, **({"source_id": row.source_id} if row.source_id else {})}
+    inserted = conn.execute(
+        "INSERT INTO faq (question, answer, tags, question_embedding, embedding_model, promoted_by, metadata)"
+        f" VALUES (%s, %s, %s, %s::vector, %s, %s, %s) RETURNING {FAQ_COLUMNS}",
+        (row.question, row.answer, row.tags, vector, model, actor, Jsonb(metadata)),
+    ).fetchone()
+    assert inserted is not None
+    return FaqRow.from_row(inserted)
+
+
+def _strings(record: dict[str, object], name: str, where: str) -> list[str]:
+    value = record.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidInputError(f"{where}: {name!r} must be a list of strings")
+    return list(dict.fromkeys(" ".join(item.split()) for item in value if item.strip()))
