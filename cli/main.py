@@ -24,7 +24,7 @@ from cli import (
     tickets,
     user,
 )
-from cli.output import EXIT_USAGE, error
+from cli.output import EXIT_USAGE, error, show_first_use_notices
 from core.errors import DoxaError
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -54,6 +54,7 @@ app.command("config")(config_command.show_config)
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")] = False,
 ) -> None:
     """Doxa runs on embedded engines under DOXA_HOME unless DOXA_* variables point at servers."""
@@ -62,6 +63,9 @@ def main(
 
     settings = get_settings()
     configure_logging("DEBUG" if verbose else settings.log_level, settings.log_format)
+    # "Loading the embedding model…" as a dim line; the server and JSON logs keep it a log line like the others.
+    if ctx.invoked_subcommand != "serve" and settings.log_format == "console":
+        show_first_use_notices()
     # SIGTERM (systemd, docker stop, kill) exits like Ctrl+C, so the embedded PostgreSQL is released.
     exit_cleanly_on_sigterm()
 

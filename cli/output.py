@@ -11,16 +11,21 @@ Exit codes, the same in every command:
   already-closed record.
 
 Messages go to stderr as `error: …`, with rich markup escaped: a message quoting user text (a file name, a
-ticket subject with `[brackets]`) prints as written instead of being read as markup.
+ticket subject with `[brackets]`) prints as written instead of being read as markup. So do the notices of a
+slow first call (loading the embedding model, starting the embedded PostgreSQL), one dim line each, so that
+stdout stays the result (`--json` prints nothing else).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from core.logging import first_use_log
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -37,3 +42,20 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print `error: message` to stderr and exit with `code` (EXIT_FAILED or EXIT_USAGE)."""
     error(message)
     raise typer.Exit(code)
+
+
+class _DimLine(logging.Handler):
+    """Prints a record's message alone, dimmed, on stderr: a notice for the person waiting, not a log line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _errors.print(record.getMessage(), style="dim", markup=False, highlight=False, soft_wrap=True)
+        except Exception:  # logging's contract: a handler reports its own failure and never raises
+            self.handleError(record)
+
+
+def show_first_use_notices() -> None:
+    """Print core.logging's first-use notices as dim stderr lines, whatever DOXA_LOG_LEVEL says."""
+    first_use_log.handlers[:] = [_DimLine()]
+    first_use_log.setLevel(logging.INFO)
+    first_use_log.propagate = False

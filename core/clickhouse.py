@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from core.errors import ConfigurationError, EngineBusyError
+from core.logging import announce_first_use
 from core.settings import Settings
 
 
@@ -96,6 +97,8 @@ class ChdbClickHouse:
         from chdb import session
 
         self._lease = _FileLease.acquire(self._lock_path, self.lock_wait_s, self.path)
+        # After the lease: a process refused its turn says only that (one line), not that it was opening.
+        announce_first_use(f"chdb {self.path}", "Opening the embedded ClickHouse (chdb) under %s…", self.path)
         deadline = time.monotonic() + self.lock_wait_s
         while True:
             try:

@@ -23,6 +23,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from core.errors import ConfigurationError
+from core.logging import announce_first_use
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,7 +55,14 @@ def embedded_server(settings: Settings) -> Any:
         server = _embedded_servers.get(pgdata)
         if server is None:
             settings.home.mkdir(parents=True, exist_ok=True)
-            log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
+            if embedded_postgres.postmaster_running(pgdata):  # another process started it: joining is quick
+                log.info("joining the running embedded PostgreSQL", extra={"pgdata": str(pgdata)})
+            else:
+                announce_first_use(
+                    f"embedded PostgreSQL {pgdata}",
+                    "Starting the embedded PostgreSQL under %s (first call, a few seconds)…",
+                    pgdata,
+                )
             server = embedded_postgres.get_server(pgdata)
             _embedded_servers[pgdata] = server
         return server

