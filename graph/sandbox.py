@@ -14,11 +14,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 from nodes.context import TicketContext
-from state.records import EscalationRecord, OutboxMessage
+from state.records import EscalationRecord, KbGap, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class DryRunRecords:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.escalations: dict[str, EscalationRecord] = {}
-        self.gaps: list[dict[str, Any]] = []
+        self.gaps: list[KbGap] = []
 
     def open_escalation(self, record: EscalationRecord) -> str:
         """Keep the hand-off (one per ticket, as the real store does) and return its id."""
@@ -60,22 +59,11 @@ class DryRunRecords:
         log.warning("Studio sandbox: escalation of ticket %s to %s NOT opened", record.ticket_id, record.team)
         return kept.id
 
-    def record_gap(
-        self,
-        *,
-        ticket_id: str,
-        attempt: int,
-        category: str | None,
-        reformulation: str,
-        max_similarity: float | None,
-        outcome: str,
-        suggested_title: str | None = None,
-        suggested_outline: Sequence[str] = (),
-    ) -> None:
+    def record_gap(self, gap: KbGap) -> None:
         """Keep the gap in memory."""
         with self._lock:
-            self.gaps.append({"ticket_id": ticket_id, "attempt": attempt, "outcome": outcome})
-        log.warning("Studio sandbox: knowledge gap of ticket %s (attempt %d) NOT recorded", ticket_id, attempt)
+            self.gaps.append(gap)
+        log.warning("Studio sandbox: knowledge gap of ticket %s (attempt %d) NOT recorded", gap.ticket_id, gap.attempt)
 
 
 class DryRunAnswerLog:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -11,7 +10,7 @@ from psycopg.types.json import Jsonb
 
 from core.database import Database
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from state.records import EscalationRecord
+from state.records import EscalationRecord, KbGap
 from text.pii import redact_texts
 
 EscalationDimension = Literal["category", "team", "reason"]
@@ -123,25 +122,14 @@ class TicketStore:
         with self.db.connection() as conn:
             return conn.execute("SELECT * FROM escalation WHERE id = %s", (escalation_id,)).fetchone()
 
-    def record_gap(
-        self,
-        *,
-        ticket_id: str,
-        attempt: int,
-        category: str | None,
-        reformulation: str,
-        max_similarity: float | None,
-        outcome: str,
-        suggested_title: str | None = None,
-        suggested_outline: Sequence[str] = (),
-    ) -> None:
+    def record_gap(self, gap: KbGap) -> None:
         """Note that the KB did not satisfy one attempt of a ticket (idempotent per attempt and outcome).
 
         The texts are read later by people (`doxa improve report`) and by the FAQ miner, so they are stored
         redacted, with the kinds of personal data found instead of the values.
         """
         (reformulation, title, *outline), kinds = redact_texts(
-            [reformulation, suggested_title or "", *suggested_outline]
+            [gap.reformulation, gap.suggested_title or "", *gap.suggested_outline]
         )
         with self.db.transaction() as conn:
             conn.execute(
@@ -149,13 +137,13 @@ class TicketStore:
                 " suggested_title, suggested_outline, pii_kinds)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (
-                    ticket_id,
-                    attempt,
-                    category,
+                    gap.ticket_id,
+                    gap.attempt,
+                    gap.category,
                     reformulation,
-                    max_similarity,
-                    outcome,
-                    title if suggested_title is not None else None,
+                    gap.max_similarity,
+                    gap.outcome,
+                    title if gap.suggested_title is not None else None,
                     outline,
                     [str(kind) for kind in kinds],
                 ),

@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from core.embeddings import TextEmbedder
 from core.graph_runtime.context import DefaultContext
 from nodes.policy import TicketPolicy
-from state.records import EscalationRecord, OutboxMessage
+from state.records import EscalationRecord, KbGap, OutboxMessage
 
 
 class MessageOutbox(Protocol):
@@ -30,18 +30,7 @@ class TicketRecords(Protocol):
         """Store a hand-off (idempotent per ticket) and return its id."""
         ...
 
-    def record_gap(
-        self,
-        *,
-        ticket_id: str,
-        attempt: int,
-        category: str | None,
-        reformulation: str,
-        max_similarity: float | None,
-        outcome: str,
-        suggested_title: str | None = None,
-        suggested_outline: Sequence[str] = (),
-    ) -> None:
+    def record_gap(self, gap: KbGap) -> None:
         """Note that the KB did not satisfy one attempt of a ticket."""
         ...
 

@@ -11,6 +11,7 @@ from nodes.llm_step import llm_or_offline
 from nodes.prompts import SUGGEST_KB_ENTRY
 from nodes.send_email import thread_id
 from state.agents import KnowledgeGapSuggestion
+from state.records import KbGap
 from state.ticket import TicketState
 
 _OUTLINE_FROM_KEYWORDS = 5
@@ -69,7 +70,7 @@ def improve(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, An
         return {"path": ["improve"]}
     suggestion, fallback = suggest_entry(state, runtime, outcome)
     results = state["solution"].results
-    context_of(runtime).tickets.record_gap(
+    gap = KbGap(
         ticket_id=thread_id(),
         attempt=state.get("attempt", 1),
         category=state["classification"].primary_category if "classification" in state else None,
@@ -79,4 +80,5 @@ def improve(state: TicketState, runtime: Runtime[TicketContext]) -> dict[str, An
         suggested_title=suggestion.title,
         suggested_outline=suggestion.outline,
     )
+    context_of(runtime).tickets.record_gap(gap)
     return {"kb_suggestion": suggestion, "path": ["improve"], **fallback}

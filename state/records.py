@@ -1,4 +1,4 @@
-"""Records the ticket graph's nodes hand to its stores: queued e-mails and escalations."""
+"""Records the ticket graph's nodes hand to its stores: queued e-mails, escalations and knowledge gaps."""
 
 from __future__ import annotations
 
@@ -31,3 +31,17 @@ class EscalationRecord:
     category: str | None
     suggested_skills: Sequence[str]
     context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KbGap:
+    """One attempt of a ticket the knowledge base did not satisfy, with the entry that would have filled it."""
+
+    ticket_id: str
+    attempt: int
+    category: str | None
+    reformulation: str
+    max_similarity: float | None
+    outcome: str
+    suggested_title: str | None = None
+    suggested_outline: Sequence[str] = ()

@@ -27,7 +27,7 @@ from core.embeddings import Vectors
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from faq_mining.faq_store import CandidateDraft, SimilarFaq, StageResult
 from faq_mining.ticket_source import Cursor, ResolvedTicket, TicketPage
-from state.records import EscalationRecord, OutboxMessage
+from state.records import EscalationRecord, KbGap, OutboxMessage
 
 # --- Embedding -------------------------------------------------------------------------------------------------
 
@@ -144,28 +144,13 @@ class MemoryTicketRecords:
     """`graph.ticket_store.TicketStore`'s escalations and knowledge gaps in memory: one escalation per ticket."""
 
     escalations: dict[str, EscalationRecord] = field(default_factory=dict)
-    gaps: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[KbGap] = field(default_factory=list)
 
     def open_escalation(self, record: EscalationRecord) -> str:
         return self.escalations.setdefault(record.ticket_id, record).id
 
-    def record_gap(
-        self,
-        *,
-        ticket_id: str,
-        attempt: int,
-        category: str | None,
-        reformulation: str,
-        max_similarity: float | None,
-        outcome: str,
-        suggested_title: str | None = None,
-        suggested_outline: Sequence[str] = (),
-    ) -> None:
-        self.gaps.append(
-            {"ticket_id": ticket_id, "attempt": attempt, "category": category, "outcome": outcome}
-            | {"reformulation": reformulation, "max_similarity": max_similarity, "title": suggested_title}
-            | {"outline": list(suggested_outline)}
-        )
+    def record_gap(self, gap: KbGap) -> None:
+        self.gaps.append(gap)
 
 
 # --- The mining graph's dependencies ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from cli.main import app as doxa_app
 from core.services import Services
 from faq_mining.ticket_source import TicketSource
 from graph.ticket_store import TicketRow, TicketStore
-from state.records import EscalationRecord
+from state.records import EscalationRecord, KbGap
 
 runner = CliRunner()
 
@@ -49,12 +49,14 @@ def seed(services: Services) -> str:
         "ESC-1", "T-1", "identity", "not solved after 2 attempts", "high", "authentification", [], context
     )
     store.record_gap(
-        ticket_id="T-1",
-        attempt=2,
-        category="authentification",
-        reformulation="How do I reset my password when no e-mail arrives?",
-        max_similarity=0.41,
-        outcome="escalated",
+        KbGap(
+            ticket_id="T-1",
+            attempt=2,
+            category="authentification",
+            reformulation="How do I reset my password when no e-mail arrives?",
+            max_similarity=0.41,
+            outcome="escalated",
+        )
     )
     return store.open_escalation(record)
 

@@ -22,7 +22,7 @@ from faq_mining.ticket_source import TicketSource
 from graph.ticket_store import TicketRow, TicketStore
 from ops.escalation_export import export_escalation, export_resolved_to_ticket_source
 from ops.improvement import improvement_report, parse_since
-from state.records import EscalationRecord
+from state.records import EscalationRecord, KbGap
 from tests.fakes import CannedRetriever
 from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
 
@@ -58,12 +58,14 @@ def seed_ticket(
 
 def seed_gap(store: TicketStore, ticket_id: str, reformulation: str, category: str, similarity: float) -> None:
     store.record_gap(
-        ticket_id=ticket_id,
-        attempt=1,
-        category=category,
-        reformulation=reformulation,
-        max_similarity=similarity,
-        outcome="escalated",
+        KbGap(
+            ticket_id=ticket_id,
+            attempt=1,
+            category=category,
+            reformulation=reformulation,
+            max_similarity=similarity,
+            outcome="escalated",
+        )
     )
 
 
@@ -169,14 +171,16 @@ def test_the_agents_proposed_article_reaches_the_recommendation(db: Database) ->
     store = TicketStore(db)
     seed_gap(store, "A", PASSWORD_GAPS[0], "authentification", 0.4)
     store.record_gap(
-        ticket_id="B",
-        attempt=1,
-        category="authentification",
-        reformulation=PASSWORD_GAPS[0],
-        max_similarity=0.3,
-        outcome="escalated",
-        suggested_title="Reset e-mail not arriving",
-        suggested_outline=["Check the spam folder", "Resend after 10 minutes"],
+        KbGap(
+            ticket_id="B",
+            attempt=1,
+            category="authentification",
+            reformulation=PASSWORD_GAPS[0],
+            max_similarity=0.3,
+            outcome="escalated",
+            suggested_title="Reset e-mail not arriving",
+            suggested_outline=["Check the spam folder", "Resend after 10 minutes"],
+        )
     )
 
     report = improvement_report(db, None)

@@ -11,6 +11,7 @@ import json
 from core.services import Services
 from graph.ticket_store import TicketStore
 from ops.improvement import improvement_report
+from state.records import KbGap
 from tests.fakes import CannedRetriever
 from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
 
@@ -44,14 +45,16 @@ def test_an_escalation_stores_and_mails_the_ticket_redacted(services: Services) 
 def test_knowledge_gaps_are_stored_redacted_with_the_kinds_found(services: Services) -> None:
     store = TicketStore(services.db)
     store.record_gap(
-        ticket_id="T-PII-2",
-        attempt=1,
-        category="facturation",
-        reformulation=f"Why was my card {CARD} charged twice?",
-        max_similarity=0.3,
-        outcome="escalated",
-        suggested_title=f"Refunds to {IBAN}",
-        suggested_outline=["Explain: jane.doe at orange dot fr"],
+        KbGap(
+            ticket_id="T-PII-2",
+            attempt=1,
+            category="facturation",
+            reformulation=f"Why was my card {CARD} charged twice?",
+            max_similarity=0.3,
+            outcome="escalated",
+            suggested_title=f"Refunds to {IBAN}",
+            suggested_outline=["Explain: jane.doe at orange dot fr"],
+        )
     )
     with services.db.connection() as conn:
         row = conn.execute("SELECT * FROM kb_gap WHERE ticket_id = 'T-PII-2'").fetchone()

@@ -14,7 +14,7 @@ from faq_mining.faq_store import CandidateDraft, SimilarFaq, StageResult
 from faq_mining.sandbox import DryRunCandidates, DryRunWatermarks
 from faq_mining.ticket_source import Cursor
 from graph.sandbox import DryRunOutbox, DryRunRecords
-from state.records import EscalationRecord, OutboxMessage
+from state.records import EscalationRecord, KbGap, OutboxMessage
 
 
 class _ProductionCandidates:
@@ -95,7 +95,9 @@ def test_dry_run_outbox_and_records_keep_what_would_have_been_written() -> None:
     record = EscalationRecord("E-1", "T-1", "billing", "angry", None, None, [], {})
     assert records.open_escalation(record) == "E-1"
     assert records.open_escalation(EscalationRecord("E-2", "T-1", "billing", "again", None, None, [], {})) == "E-1"
-    records.record_gap(ticket_id="T-1", attempt=1, category=None, reformulation="q", max_similarity=None, outcome="x")
+    records.record_gap(
+        KbGap(ticket_id="T-1", attempt=1, category=None, reformulation="q", max_similarity=None, outcome="x")
+    )
     assert len(records.gaps) == 1
 
 
