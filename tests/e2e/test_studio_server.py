@@ -20,6 +20,7 @@ import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
+from tests.databases import fresh_database
 from tests.e2e.studio_server import (
     REPO,
     StudioServer,
@@ -46,15 +47,11 @@ def studio(
         langgraph = ensure_studio_venv()
     except StudioUnavailable as exc:
         pytest.skip(f"langgraph-cli[inmem] cannot be installed here: {exc}")
-    name = f"studio_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    database_url = pg_admin_url.replace("/postgres?", f"/{name}?")
-    server = start_studio_server(langgraph, tmp_path_factory.mktemp("studio") / "home", database_url, fitted_classifier)
-    yield server
-    server.stop()
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_admin_url, "studio") as database_url:
+        home = tmp_path_factory.mktemp("studio") / "home"
+        server = start_studio_server(langgraph, home, database_url, fitted_classifier)
+        yield server
+        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from graph.outbox import Outbox
 from ops.backup import dump_database, restore_database
 from state.records import OutboxMessage
 from state.ticket import CustomerFeedback, TicketInput
+from tests.databases import fresh_database
 
 runner = CliRunner()
 
@@ -29,12 +29,8 @@ runner = CliRunner()
 @pytest.fixture
 def other_database(pg_admin_url: str) -> Iterator[str]:
     """A second fresh database on the same server: the restore target."""
-    name = f"restore_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield pg_admin_url.replace("/postgres?", f"/{name}?")
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_admin_url, "restore") as url:
+        yield url
 
 
 @pytest.fixture
