@@ -14,10 +14,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from typing import Any
 
 from nodes.context import TicketContext
-from state.records import EscalationRecord, KbGap, OutboxMessage
+from state.records import EscalationRecord, FeedbackOutcome, KbGap, OutboxMessage, SentAnswer
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +68,14 @@ class DryRunRecords:
 class DryRunAnswerLog:
     """An AnswerFeedbackLog that records nothing: Studio's verdicts must not train the calibration."""
 
-    def record_answer(self, *, ticket_id: str, attempt: int, **_: Any) -> bool:
+    def record_answer(self, answer: SentAnswer) -> bool:
         """Accept the answer without storing it."""
-        log.warning("Studio sandbox: answer of ticket %s (attempt %d) NOT logged", ticket_id, attempt)
+        log.warning("Studio sandbox: answer of ticket %s (attempt %d) NOT logged", answer.ticket_id, answer.attempt)
         return True
 
-    def record(self, *, ticket_id: str, attempt: int, satisfied: bool, **_: Any) -> bool:
+    def record(self, answer: SentAnswer, *, satisfied: bool, outcome: FeedbackOutcome) -> bool:
         """Accept the verdict without storing it."""
-        log.warning("Studio sandbox: verdict satisfied=%s on ticket %s NOT logged", satisfied, ticket_id)
+        log.warning("Studio sandbox: verdict satisfied=%s on ticket %s NOT logged", satisfied, answer.ticket_id)
         return True
 
 

@@ -7,10 +7,10 @@ satisfied" is a negative. The answer-confidence calibration reads `labels()`; `d
 
 Example:
     >>> store = AnswerFeedbackStore(db)
-    >>> store.record_answer(ticket_id="T-1", attempt=1, query="proxy refuses connections",
-    ...                     source_kind="chunk", source_id="5f0c...", document_id="connecting/proxy", title="Proxy")
-    >>> store.record(ticket_id="T-1", attempt=1, query="proxy refuses connections", source_kind="chunk",
-    ...              source_id="5f0c...", satisfied=True, outcome="closed")
+    >>> answer = SentAnswer(ticket_id="T-1", attempt=1, query="proxy refuses connections",
+    ...                     source_kind="chunk", source_id="5f0c...", title="Proxy", document_id="connecting/proxy")
+    >>> store.record_answer(answer)
+    >>> store.record(answer, satisfied=True, outcome="closed")
     >>> store.labels()[0].satisfied
     True
 """
@@ -19,14 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Any, get_args
 
 from core.database import Database
 from core.errors import InvalidInputError
+from state.records import FeedbackOutcome, SentAnswer, SourceKind
 from text.pii import redact_pii
-
-SourceKind = Literal["faq", "chunk"]
-FeedbackOutcome = Literal["closed", "retry", "escalated"]
 
 _MAX_QUERY_CHARS = 4000
 
@@ -67,21 +65,31 @@ class AnswerSourceStats:
         return (self.with_feedback - self.escalated_after) / self.with_feedback if self.with_feedback else None
 
 
-def _checked(ticket_id: str, attempt: int, query: str, source_kind: str, source_id: str) -> str:
-    """Refuse rows no reader could use; return the query trimmed to a storable length and PII-redacted.
+def _answer_row(answer: SentAnswer) -> tuple[Any, ...]:
+    """The answer's columns in the order both INSERTs name them; refuses rows no reader could use.
 
-    The rows are read later (reports, /metrics, calibration), so they keep placeholders, not the values.
+    The rows are read later (reports, /metrics, calibration), so the query keeps placeholders, not the values;
+    it is trimmed to a storable length.
     """
-    if source_kind not in get_args(SourceKind):
-        raise InvalidInputError(f"source_kind must be 'faq' or 'chunk', not {source_kind!r}")
-    if not ticket_id or not source_id:
+    if answer.source_kind not in get_args(SourceKind):
+        raise InvalidInputError(f"source_kind must be 'faq' or 'chunk', not {answer.source_kind!r}")
+    if not answer.ticket_id or not answer.source_id:
         raise InvalidInputError("an answer needs a ticket id and a source id")
-    if attempt < 1:
-        raise InvalidInputError(f"attempt must be 1 or more, not {attempt}")
-    query = redact_pii(query.strip()[:_MAX_QUERY_CHARS]).text
+    if answer.attempt < 1:
+        raise InvalidInputError(f"attempt must be 1 or more, not {answer.attempt}")
+    query = redact_pii(answer.query.strip()[:_MAX_QUERY_CHARS]).text
     if not query:
         raise InvalidInputError("an answer needs the query it was retrieved for")
-    return query
+    return (
+        answer.ticket_id,
+        answer.attempt,
+        query,
+        answer.source_kind,
+        answer.source_id,
+        answer.document_id,
+        answer.title or answer.source_id,
+        answer.kb_confident,
+    )
 
 
 class AnswerFeedbackStore:
@@ -90,49 +98,25 @@ class AnswerFeedbackStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record_answer(
-        self,
-        *,
-        ticket_id: str,
-        attempt: int,
-        query: str,
-        source_kind: SourceKind,
-        source_id: str,
-        title: str,
-        document_id: str | None = None,
-        kb_confident: bool = False,
-    ) -> bool:
+    def record_answer(self, answer: SentAnswer) -> bool:
         """Note that an automatic answer was sent; False when this ticket's attempt was already noted."""
-        query = _checked(ticket_id, attempt, query, source_kind, source_id)
+        row = _answer_row(answer)
         with self.db.transaction() as conn:
             inserted = conn.execute(
                 "INSERT INTO answer_feedback (ticket_id, attempt, query, source_kind, source_id, document_id, title,"
                 " kb_confident) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (ticket_id, attempt) DO NOTHING RETURNING id",
-                (ticket_id, attempt, query, source_kind, source_id, document_id, title or source_id, kb_confident),
+                row,
             ).fetchone()
         return inserted is not None
 
-    def record(
-        self,
-        *,
-        ticket_id: str,
-        attempt: int,
-        query: str,
-        source_kind: SourceKind,
-        source_id: str,
-        satisfied: bool,
-        outcome: FeedbackOutcome,
-        title: str | None = None,
-        document_id: str | None = None,
-        kb_confident: bool = False,
-    ) -> bool:
+    def record(self, answer: SentAnswer, *, satisfied: bool, outcome: FeedbackOutcome) -> bool:
         """Store the customer's verdict on one answer; the first verdict per ticket and attempt wins.
 
         A resumed node records again with the same values, so this is idempotent: False when the verdict was
         already there. An answer sent before this table existed gets its row here.
         """
-        query = _checked(ticket_id, attempt, query, source_kind, source_id)
+        row = _answer_row(answer)
         if outcome not in get_args(FeedbackOutcome):
             raise InvalidInputError(f"outcome must be one of {get_args(FeedbackOutcome)}, not {outcome!r}")
         with self.db.transaction() as conn:
@@ -142,18 +126,7 @@ class AnswerFeedbackStore:
                 " ON CONFLICT (ticket_id, attempt) DO UPDATE SET satisfied = EXCLUDED.satisfied,"
                 " outcome = EXCLUDED.outcome, answered_at = EXCLUDED.answered_at"
                 " WHERE answer_feedback.satisfied IS NULL RETURNING id",
-                (
-                    ticket_id,
-                    attempt,
-                    query,
-                    source_kind,
-                    source_id,
-                    document_id,
-                    title or source_id,
-                    kb_confident,
-                    satisfied,
-                    outcome,
-                ),
+                (*row, satisfied, outcome),
             ).fetchone()
         return written is not None
 

@@ -8,10 +8,10 @@ the labels the answer-confidence calibration learns from, and the per-FAQ and pe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from nodes.context import AnswerFeedbackLog
 from state.agents import Solution
+from state.records import FeedbackOutcome, SentAnswer, SourceKind
 from state.ticket import TicketState
 
 
@@ -19,7 +19,7 @@ from state.ticket import TicketState
 class AnsweredSource:
     """The FAQ or passage an answer was built on (its first passage)."""
 
-    kind: Literal["faq", "chunk"]
+    kind: SourceKind
     source_id: str
     title: str
     document_id: str | None
@@ -47,13 +47,13 @@ def answer_query(state: TicketState) -> str:
     return analysis.reformulation if analysis and analysis.reformulation.strip() else state["ticket"].subject
 
 
-def note_answer_sent(log: AnswerFeedbackLog | None, state: TicketState, ticket_id: str) -> bool:
-    """Record that this attempt's answer was sent; False when there is no log, no source, or it was noted."""
+def sent_answer(state: TicketState, ticket_id: str) -> SentAnswer | None:
+    """The answer sent to this attempt and the source it was built on; None when the answer had no source."""
     solution = state.get("solution")
     source = answered_source(solution)
-    if log is None or source is None or solution is None:
-        return False
-    return log.record_answer(
+    if source is None or solution is None:
+        return None
+    return SentAnswer(
         ticket_id=ticket_id,
         attempt=state.get("attempt", 1),
         query=answer_query(state),
@@ -63,6 +63,14 @@ def note_answer_sent(log: AnswerFeedbackLog | None, state: TicketState, ticket_i
         document_id=source.document_id,
         kb_confident=solution.kb_confident,
     )
+
+
+def note_answer_sent(log: AnswerFeedbackLog | None, state: TicketState, ticket_id: str) -> bool:
+    """Record that this attempt's answer was sent; False when there is no log, no source, or it was noted."""
+    answer = sent_answer(state, ticket_id)
+    if log is None or answer is None:
+        return False
+    return log.record_answer(answer)
 
 
 def note_verdict(
@@ -71,22 +79,10 @@ def note_verdict(
     ticket_id: str,
     *,
     satisfied: bool,
-    outcome: Literal["closed", "retry", "escalated"],
+    outcome: FeedbackOutcome,
 ) -> bool:
     """Record the customer's verdict on this attempt's answer (idempotent: a re-run node writes nothing new)."""
-    solution = state.get("solution")
-    source = answered_source(solution)
-    if log is None or source is None or solution is None:
+    answer = sent_answer(state, ticket_id)
+    if log is None or answer is None:
         return False
-    return log.record(
-        ticket_id=ticket_id,
-        attempt=state.get("attempt", 1),
-        query=answer_query(state),
-        source_kind=source.kind,
-        source_id=source.source_id,
-        satisfied=satisfied,
-        outcome=outcome,
-        title=source.title,
-        document_id=source.document_id,
-        kb_confident=solution.kb_confident,
-    )
+    return log.record(answer, satisfied=satisfied, outcome=outcome)

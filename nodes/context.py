@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from core.embeddings import TextEmbedder
 from core.graph_runtime.context import DefaultContext
 from nodes.policy import TicketPolicy
-from state.records import EscalationRecord, KbGap, OutboxMessage
+from state.records import EscalationRecord, FeedbackOutcome, KbGap, OutboxMessage, SentAnswer
 
 
 class MessageOutbox(Protocol):
@@ -38,35 +38,11 @@ class TicketRecords(Protocol):
 class AnswerFeedbackLog(Protocol):
     """Automatic answers and the customer's verdict on each; Postgres's `kb.answer_feedback` in the service."""
 
-    def record_answer(
-        self,
-        *,
-        ticket_id: str,
-        attempt: int,
-        query: str,
-        source_kind: Literal["faq", "chunk"],
-        source_id: str,
-        title: str,
-        document_id: str | None = None,
-        kb_confident: bool = False,
-    ) -> bool:
+    def record_answer(self, answer: SentAnswer) -> bool:
         """Note that an answer built on this FAQ or passage was sent (idempotent per ticket and attempt)."""
         ...
 
-    def record(
-        self,
-        *,
-        ticket_id: str,
-        attempt: int,
-        query: str,
-        source_kind: Literal["faq", "chunk"],
-        source_id: str,
-        satisfied: bool,
-        outcome: Literal["closed", "retry", "escalated"],
-        title: str | None = None,
-        document_id: str | None = None,
-        kb_confident: bool = False,
-    ) -> bool:
+    def record(self, answer: SentAnswer, *, satisfied: bool, outcome: FeedbackOutcome) -> bool:
         """Store the customer's verdict on that answer (the first verdict per ticket and attempt wins)."""
         ...
 

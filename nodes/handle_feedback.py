@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -12,12 +12,13 @@ from nodes.llm_step import llm_or_offline
 from nodes.prompts import READ_FEEDBACK
 from nodes.send_email import thread_id
 from state.agents import FeedbackAction, FeedbackDecision, FeedbackReading
+from state.records import FeedbackOutcome
 from state.ticket import CustomerFeedback, TicketState
 from text.resolution import says_unsolved
 from text.sentiment import analyze_sentiment
 
 # What each decision means for the answer the customer judged.
-_OUTCOME: dict[FeedbackAction, Literal["closed", "retry", "escalated"]] = {
+_OUTCOME: dict[FeedbackAction, FeedbackOutcome] = {
     "close": "closed",
     "retry": "retry",
     "escalate": "escalated",

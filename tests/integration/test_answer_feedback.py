@@ -12,43 +12,31 @@ from core.errors import InvalidInputError
 from core.services import Services
 from kb.answer_feedback import AnswerFeedbackStore
 from ops.improvement import improvement_report
+from state.records import SentAnswer
 from state.ticket import CustomerFeedback
 from tests.fakes import CannedRetriever
 from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
 
+# An answer built on a passage of the proxy article, and one built on FAQ #7.
+PROXY_ANSWER = SentAnswer(
+    ticket_id="T-1",
+    attempt=1,
+    query="q",
+    source_kind="chunk",
+    source_id="c1",
+    title="Proxy refusing",
+    document_id="doc-proxy",
+)
+FAQ_ANSWER = SentAnswer(ticket_id="T-2", attempt=1, query="q", source_kind="faq", source_id="7", title="FAQ #7")
+
 
 def test_a_verdict_becomes_a_label_once(db: Database) -> None:
     store = AnswerFeedbackStore(db)
-    sent = store.record_answer(
-        ticket_id="T-1",
-        attempt=1,
-        query="proxy refuses",
-        source_kind="chunk",
-        source_id="c1",
-        document_id="doc-proxy",
-        title="Proxy refusing",
-        kb_confident=True,
-    )
-    assert sent and not store.labels()  # an answer without a verdict is no label yet
-    assert store.record(
-        ticket_id="T-1",
-        attempt=1,
-        query="proxy refuses",
-        source_kind="chunk",
-        source_id="c1",
-        satisfied=False,
-        outcome="retry",
-    )
+    answer = replace(PROXY_ANSWER, query="proxy refuses", kb_confident=True)
+    assert store.record_answer(answer) and not store.labels()  # an answer without a verdict is no label yet
+    assert store.record(answer, satisfied=False, outcome="retry")
     # a resumed node records again: the first verdict stays
-    assert not store.record(
-        ticket_id="T-1",
-        attempt=1,
-        query="proxy refuses",
-        source_kind="chunk",
-        source_id="c1",
-        satisfied=True,
-        outcome="closed",
-    )
+    assert not store.record(answer, satisfied=True, outcome="closed")
     [label] = store.labels()
     assert (label.query, label.source_kind, label.source_id, label.satisfied) == ("proxy refuses", "chunk", "c1", False)
     assert store.labels(since=datetime.now(UTC) + timedelta(minutes=1)) == []
@@ -59,36 +47,11 @@ def test_counts_per_faq_and_per_article(db: Database) -> None:
     for attempt, (chunk, satisfied, outcome) in enumerate(
         [("c1", False, "retry"), ("c2", False, "escalated")], start=1
     ):
-        store.record_answer(
-            ticket_id="T-1",
-            attempt=attempt,
-            query="q",
-            source_kind="chunk",
-            source_id=chunk,
-            document_id="doc-proxy",
-            title="Proxy refusing",
-        )
-        store.record(
-            ticket_id="T-1",
-            attempt=attempt,
-            query="q",
-            source_kind="chunk",
-            source_id=chunk,
-            satisfied=satisfied,
-            outcome=outcome,  # type: ignore[arg-type]
-        )
-    store.record(
-        ticket_id="T-2",
-        attempt=1,
-        query="q",
-        source_kind="faq",
-        source_id="7",
-        title="FAQ #7",
-        satisfied=True,
-        outcome="closed",
-        kb_confident=True,
-    )
-    store.record_answer(ticket_id="T-3", attempt=1, query="q", source_kind="faq", source_id="7", title="FAQ #7")
+        answer = replace(PROXY_ANSWER, attempt=attempt, source_id=chunk)
+        store.record_answer(answer)
+        store.record(answer, satisfied=satisfied, outcome=outcome)  # type: ignore[arg-type]
+    store.record(replace(FAQ_ANSWER, kb_confident=True), satisfied=True, outcome="closed")
+    store.record_answer(replace(FAQ_ANSWER, ticket_id="T-3"))
     stats = {(s.source_kind, s.source_id): s for s in store.source_stats()}
     article, faq = stats[("chunk", "doc-proxy")], stats[("faq", "7")]
     assert (article.answers, article.with_feedback, article.not_satisfied, article.escalated_after) == (2, 2, 2, 1)
@@ -100,17 +63,9 @@ def test_counts_per_faq_and_per_article(db: Database) -> None:
 def test_an_unusable_row_is_refused(db: Database) -> None:
     store = AnswerFeedbackStore(db)
     with pytest.raises(InvalidInputError):
-        store.record(
-            ticket_id="T-1",
-            attempt=1,
-            query="q",
-            source_kind="article",  # type: ignore[arg-type]
-            source_id="x",
-            satisfied=True,
-            outcome="closed",
-        )
+        store.record(replace(PROXY_ANSWER, source_kind="article"), satisfied=True, outcome="closed")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
-        store.record_answer(ticket_id="T-1", attempt=1, query="  ", source_kind="faq", source_id="1", title="t")
+        store.record_answer(replace(FAQ_ANSWER, ticket_id="T-1", query="  "))
 
 
 def test_the_ticket_graph_records_each_verdict_as_a_label(services: Services) -> None:
@@ -136,27 +91,8 @@ def test_the_ticket_graph_records_each_verdict_as_a_label(services: Services) ->
 
 def test_the_improvement_report_shows_answers_per_faq_and_article(db: Database) -> None:
     store = AnswerFeedbackStore(db)
-    store.record(
-        ticket_id="T-1",
-        attempt=1,
-        query="q",
-        source_kind="chunk",
-        source_id="c1",
-        document_id="doc-proxy",
-        title="Proxy refusing",
-        satisfied=False,
-        outcome="escalated",
-    )
-    store.record(
-        ticket_id="T-2",
-        attempt=1,
-        query="q",
-        source_kind="faq",
-        source_id="7",
-        title="FAQ #7",
-        satisfied=True,
-        outcome="closed",
-    )
+    store.record(PROXY_ANSWER, satisfied=False, outcome="escalated")
+    store.record(FAQ_ANSWER, satisfied=True, outcome="closed")
     report = improvement_report(db, None)
     rows = {(row.kind, row.source_id): row for row in report.answers_by_source}
     assert rows[("article", "doc-proxy")].escalated_after == 1 and rows[("article", "doc-proxy")].deflection == 0.0
@@ -168,14 +104,8 @@ def test_the_improvement_report_shows_answers_per_faq_and_article(db: Database) 
 
 def test_the_stored_query_holds_no_personal_data(db: Database) -> None:
     store = AnswerFeedbackStore(db)
-    store.record_answer(
-        ticket_id="T-PII",
-        attempt=1,
-        query="refund to card 4111.1111.1111.1111 for jane.doe at orange dot fr",
-        source_kind="chunk",
-        source_id="c1",
-        title="Refunds",
-    )
+    query = "refund to card 4111.1111.1111.1111 for jane.doe at orange dot fr"
+    store.record_answer(replace(PROXY_ANSWER, ticket_id="T-PII", query=query, title="Refunds", document_id=None))
     with db.connection() as conn:
         row = conn.execute("SELECT query FROM answer_feedback WHERE ticket_id = 'T-PII'").fetchone()
     assert row is not None and row["query"] == "refund to card [CARD] for [EMAIL]"
