@@ -67,6 +67,15 @@ class CandidateDraft:
 
 
 @dataclass(frozen=True)
+class JoiningTickets:
+    """Source tickets joining a PENDING candidate of the same FAQ: their ids, PII kinds and wordings."""
+
+    ticket_ids: Sequence[str]
+    pii_kinds: Sequence[str] = ()
+    phrasings: Sequence[str] = ()  # how the tickets asked (PII already redacted)
+
+
+@dataclass(frozen=True)
 class SimilarFaq:
     """A production FAQ (`faq.id`) or a pending candidate (`faq_staging.id`) near a query question."""
 
@@ -328,22 +337,14 @@ class FaqStore:
             return StageResult(staging_id, claimed, already)
         return StageResult(None, [], tickets)
 
-    def join(
-        self,
-        staging_id: int,
-        ticket_ids: Sequence[str],
-        pii_kinds: Sequence[str] = (),
-        actor: str = "faq-mining",
-        *,
-        phrasings: Sequence[str] = (),
-    ) -> StageResult:
+    def join(self, staging_id: int, joining: JoiningTickets, actor: str = "faq-mining") -> StageResult:
         """Add source tickets (and how they asked) to a PENDING candidate of the same FAQ, claiming them.
 
         One FAQ, one pending candidate with N source tickets. Its question and answer, and so its version,
         stay as the reviewer may be reading them. `staging_id` is None when the candidate is no longer
         PENDING (decided meanwhile): the caller stages the tickets as usual.
         """
-        tickets = sorted(dict.fromkeys(t for t in ticket_ids if t))
+        tickets = sorted(dict.fromkeys(t for t in joining.ticket_ids if t))
         with self.db.transaction() as tx:
             row = tx.execute(
                 "SELECT id, question, phrasings FROM faq_staging WHERE id = %s AND status = 'PENDING' FOR UPDATE",
@@ -360,12 +361,12 @@ class FaqStore:
             already = [t for t in tickets if t not in set(claimed)]
             if claimed:
                 known = list(row["phrasings"])
-                added = ticket_phrasings(phrasings, question=row["question"], known=[p["text"] for p in known])
+                added = ticket_phrasings(joining.phrasings, question=row["question"], known=[p["text"] for p in known])
                 tx.execute(
                     "UPDATE faq_staging SET source_ticket_ids = source_ticket_ids || %s::text[],"
                     " pii_kinds = ARRAY(SELECT DISTINCT k FROM unnest(pii_kinds || %s::text[]) AS k ORDER BY k),"
                     " phrasings = %s, updated_at = now() WHERE id = %s",
-                    (claimed, sorted(set(pii_kinds)), Jsonb(known + added), staging_id),
+                    (claimed, sorted(set(joining.pii_kinds)), Jsonb(known + added), staging_id),
                 )
                 tx.execute(
                     "INSERT INTO faq_audit (staging_id, action, actor, detail) VALUES (%s, 'sources_added', %s, %s)",

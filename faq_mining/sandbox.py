@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from core.embeddings import Vectors
 from core.errors import ConflictError, NotFoundError
-from faq_mining.faq_store import CandidateDraft, SimilarFaq, StageResult
+from faq_mining.faq_store import CandidateDraft, JoiningTickets, SimilarFaq, StageResult
 from faq_mining.nodes.context import CandidateStore, LiveFaq, MiningContext, Watermarks
 from faq_mining.ticket_source import Cursor
 
@@ -92,17 +92,10 @@ class DryRunCandidates:
         log.warning("Studio sandbox: candidate %r NOT staged (sandbox id %d)", draft.question[:80], staging_id)
         return StageResult(staging_id=staging_id, claimed_ticket_ids=claimed, already_staged_ticket_ids=sorted(taken))
 
-    def join(
-        self,
-        staging_id: int,
-        ticket_ids: Sequence[str],
-        pii_kinds: Sequence[str] = (),
-        *,
-        phrasings: Sequence[str] = (),
-    ) -> StageResult:
+    def join(self, staging_id: int, joining: JoiningTickets) -> StageResult:
         """Claim the tickets for a pending candidate in this sandbox only; the real candidate is left alone."""
-        taken = self.staged_ticket_ids(ticket_ids)
-        claimed = [tid for tid in ticket_ids if tid not in taken]
+        taken = self.staged_ticket_ids(joining.ticket_ids)
+        claimed = [tid for tid in joining.ticket_ids if tid not in taken]
         log.warning("Studio sandbox: %d ticket(s) NOT added to candidate %d", len(claimed), staging_id)
         return StageResult(staging_id=staging_id, claimed_ticket_ids=claimed, already_staged_ticket_ids=sorted(taken))
 

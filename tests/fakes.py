@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from core.embeddings import Vectors
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from faq_mining.faq_store import CandidateDraft, SimilarFaq, StageResult
+from faq_mining.faq_store import CandidateDraft, JoiningTickets, SimilarFaq, StageResult
 from faq_mining.ticket_source import Cursor, ResolvedTicket, TicketPage
 from state.records import EscalationRecord, KbGap, OutboxMessage
 
@@ -273,21 +273,14 @@ class MemoryCandidateStore:
         self.claims.update(dict.fromkeys(claimed, staging_id))
         return StageResult(staging_id, claimed, taken)
 
-    def join(
-        self,
-        staging_id: int,
-        ticket_ids: Sequence[str],
-        pii_kinds: Sequence[str] = (),
-        *,
-        phrasings: Sequence[str] = (),
-    ) -> StageResult:
+    def join(self, staging_id: int, joining: JoiningTickets) -> StageResult:
         candidate = self.staged.get(staging_id)
         if candidate is None or candidate.status != "PENDING":
             return StageResult(None, [], [])
-        claimed = sorted(t for t in dict.fromkeys(ticket_ids) if t not in self.claims)
+        claimed = sorted(t for t in dict.fromkeys(joining.ticket_ids) if t not in self.claims)
         candidate.source_ticket_ids.extend(claimed)
         self.claims.update(dict.fromkeys(claimed, staging_id))
-        return StageResult(staging_id, claimed, [t for t in ticket_ids if t not in claimed])
+        return StageResult(staging_id, claimed, [t for t in joining.ticket_ids if t not in claimed])
 
     def _pending(self) -> list[StoredFaq]:
         return [f for f in self.staged.values() if f.status == "PENDING"]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from langgraph.runtime import Runtime
 
-from faq_mining.faq_store import SimilarFaq
+from faq_mining.faq_store import JoiningTickets, SimilarFaq
 from faq_mining.nodes.context import MiningContext, mining_context
 from faq_mining.nodes.extractive import question_of
 from faq_mining.state import MiningState, MiningStats, TicketCluster
@@ -59,7 +59,7 @@ def _joined_pending(
     if pending is None or pending.similarity < context.policy.merge_similarity:
         return False
     phrasings = [question_of(ticket) for ticket in group.tickets]
-    result = context.store.join(pending.id, group.ticket_ids, group.pii_kinds, phrasings=phrasings)
+    result = context.store.join(pending.id, JoiningTickets(group.ticket_ids, group.pii_kinds, phrasings))
     if result.staging_id is None:
         return False  # decided meanwhile: the group is analysed on its own
     stats.joined_pending += len(result.claimed_ticket_ids)

@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from core.embeddings import TextEmbedder, Vectors
 from core.graph_runtime.context import DefaultContext
 from core.settings import Settings
-from faq_mining.faq_store import CandidateDraft, SimilarFaq, StageResult
+from faq_mining.faq_store import CandidateDraft, JoiningTickets, SimilarFaq, StageResult
 from faq_mining.state import InlineTicket
 from faq_mining.ticket_source import Cursor, TicketPage
 
@@ -83,14 +83,7 @@ class CandidateStore(Protocol):
         """Store one PENDING candidate and claim its tickets (InvalidInputError for a draft it refuses)."""
         ...
 
-    def join(
-        self,
-        staging_id: int,
-        ticket_ids: Sequence[str],
-        pii_kinds: Sequence[str] = (),
-        *,
-        phrasings: Sequence[str] = (),
-    ) -> StageResult:
+    def join(self, staging_id: int, joining: JoiningTickets) -> StageResult:
         """Add source tickets (and how they asked) to a PENDING candidate (staging_id None: no longer PENDING)."""
         ...
 

@@ -8,7 +8,7 @@ import pytest
 
 from core.database import Database
 from core.embeddings import Embedder
-from faq_mining.faq_store import MAX_PHRASINGS, CandidateDraft, FaqStore, ticket_phrasings
+from faq_mining.faq_store import MAX_PHRASINGS, CandidateDraft, FaqStore, JoiningTickets, ticket_phrasings
 from faq_mining.review import FaqReview
 from kb.calibration_store import CalibrationStore
 from kb.faq_retriever import FaqRetriever
@@ -90,7 +90,7 @@ def test_a_later_runs_tickets_joining_a_pending_candidate_add_their_wording(
 ) -> None:
     staging_id = stage(review, draft(QUESTION, ["T-1"], [LOCKED_OUT], embedder))
 
-    review.store.join(staging_id, ["T-2"], phrasings=[CANT_SIGN_IN, LOCKED_OUT])
+    review.store.join(staging_id, JoiningTickets(["T-2"], phrasings=[CANT_SIGN_IN, LOCKED_OUT]))
     faq_id = review.decide(staging_id, "approve", reviewer="alice").faq_id
     assert faq_id is not None
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.errors import ConflictError, NotFoundError
-from faq_mining.faq_store import CandidateDraft, SimilarFaq, StageResult
+from faq_mining.faq_store import CandidateDraft, JoiningTickets, SimilarFaq, StageResult
 from faq_mining.sandbox import DryRunCandidates, DryRunWatermarks
 from faq_mining.ticket_source import Cursor
 from graph.sandbox import DryRunOutbox, DryRunRecords
@@ -31,6 +31,9 @@ class _ProductionCandidates:
 
     def stage(self, draft: CandidateDraft) -> StageResult:
         raise AssertionError("the sandbox staged a candidate in production")
+
+    def join(self, staging_id: int, joining: JoiningTickets) -> StageResult:
+        raise AssertionError("the sandbox added tickets to a production candidate")
 
 
 class _ProductionWatermarks:
