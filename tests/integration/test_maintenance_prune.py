@@ -17,6 +17,7 @@ from graph.factory import ticket_context
 from graph.ticket_service import TicketService
 from ops.prune import CHECKPOINT_TABLES, prune_checkpoints
 from state.ticket import CustomerFeedback, TicketInput
+from tests.fakes import passage
 
 MONTH = timedelta(days=30)
 
@@ -25,21 +26,11 @@ class PasswordArticleRetriever:
     """One confident passage for every query: which route a ticket takes depends on the ticket itself."""
 
     def retrieve(self, query: str, keywords: Sequence[str], category: str | None, **options: Any) -> dict[str, Any]:
-        passage = {
-            "chunk_text": "Open Settings > Security and choose 'Reset password'; the link arrives within a minute.",
-            "similarity_score": 0.92,
-            "metadata": {
-                "doc_id": "d1",
-                "section": "Reset",
-                "source": "help/account.md",
-                "rank": 1,
-                "title": "Account",
-                "chunk_id": "c1",
-            },
-            "ranking_explanation": "test",
-        }
+        reset = passage(
+            "c1", "Open Settings > Security and choose 'Reset password'; the link arrives within a minute.", 0.92
+        )
         return {
-            "results": [passage],
+            "results": [reset],
             "metadata": {"mean_similarity": 0.92, "max_similarity": 0.92, "min_similarity": 0.92, "chunk_count": 1,
                          "kb_confident": True,
                          "kb_limit_reached": options["attempt_number"] >= options["max_retrieval_attempts"]},
