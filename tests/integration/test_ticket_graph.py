@@ -22,6 +22,7 @@ from nodes.policy import TicketPolicy
 from state.ticket import CustomerFeedback, TicketInput
 from tests.fakes import CannedRetriever, KeywordClassifier
 from tests.fakes import replies as fake_model
+from tests.unit.test_ticket_graph_edges import PASSWORD_TICKET
 
 CATEGORIES = ["technique", "facturation", "authentification", "feature_request", "autre"]
 
@@ -40,15 +41,6 @@ def make_service(services: Services, retriever: CannedRetriever, chat_model: Any
         llm_backoff_s=0,
     )
     return TicketService(context, TicketService.postgres_checkpointer(store), store)
-
-
-PASSWORD_TICKET = TicketInput(
-    id="T-100",
-    subject="Cannot reset my password",
-    body="I forgot my password and the reset page does not send me any link. How can I log in again?",
-    customer_email="ana@example.com",
-    customer_name="Ana",
-)
 
 
 def outbox_templates(services: Services, ticket_id: str) -> list[str]:
