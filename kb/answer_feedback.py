@@ -134,21 +134,12 @@ class AnswerFeedbackStore:
         """Every verdict given (since a time, when asked), oldest first."""
         with self.db.connection() as conn:
             rows = conn.execute(
-                "SELECT query, source_kind, source_id, satisfied, answered_at FROM answer_feedback"
+                "SELECT query, source_kind, source_id, satisfied, answered_at AS created_at FROM answer_feedback"
                 " WHERE satisfied IS NOT NULL AND (%(since)s::timestamptz IS NULL OR answered_at >= %(since)s)"
                 " ORDER BY answered_at, id",
                 {"since": since},
             ).fetchall()
-        return [
-            AnswerLabel(
-                query=row["query"],
-                source_kind=row["source_kind"],
-                source_id=row["source_id"],
-                satisfied=row["satisfied"],
-                created_at=row["answered_at"],
-            )
-            for row in rows
-        ]
+        return [AnswerLabel(**row) for row in rows]
 
     def source_stats(self, since: datetime | None = None, *, limit: int = 50) -> list[AnswerSourceStats]:
         """Answers, verdicts and escalations per FAQ and per article, most answered first.
@@ -158,7 +149,7 @@ class AnswerFeedbackStore:
         with self.db.connection() as conn:
             rows = conn.execute(
                 "SELECT source_kind, CASE WHEN source_kind = 'chunk' THEN coalesce(document_id, source_id)"
-                " ELSE source_id END AS key, max(title) AS title, count(*) AS answers,"
+                " ELSE source_id END AS source_id, max(title) AS title, count(*) AS answers,"
                 " count(*) FILTER (WHERE kb_confident) AS confident_answers,"
                 " count(satisfied) AS with_feedback, count(*) FILTER (WHERE satisfied) AS satisfied,"
                 " count(*) FILTER (WHERE NOT satisfied) AS not_satisfied,"
@@ -167,17 +158,4 @@ class AnswerFeedbackStore:
                 " GROUP BY 1, 2 ORDER BY answers DESC, 1, 2 LIMIT %(limit)s",
                 {"since": since, "limit": limit},
             ).fetchall()
-        return [
-            AnswerSourceStats(
-                source_kind=row["source_kind"],
-                source_id=row["key"],
-                title=row["title"],
-                answers=row["answers"],
-                confident_answers=row["confident_answers"],
-                with_feedback=row["with_feedback"],
-                satisfied=row["satisfied"],
-                not_satisfied=row["not_satisfied"],
-                escalated_after=row["escalated_after"],
-            )
-            for row in rows
-        ]
+        return [AnswerSourceStats(**row) for row in rows]
