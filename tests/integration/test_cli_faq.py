@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from cli.main import app as doxa_app
 from core.services import Services
 from faq_mining.faq_store import FaqStore
 from kb.faq_retriever import FaqRetriever
+from tests.cli_services import use_test_services
 from tests.faq_candidates import stage_candidate
 
 runner = CliRunner()
@@ -25,12 +24,7 @@ PASSWORD_Q = "How do I reset my password?"
 @pytest.fixture
 def cli_services(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
     """The commands use the test's services (its database and the loaded model)."""
-
-    @contextmanager
-    def open_services() -> Iterator[Services]:
-        yield services
-
-    monkeypatch.setattr(faq_review, "_services", open_services)
+    use_test_services(monkeypatch, services, faq_review)
     monkeypatch.setenv("USER", "cli-user")
     return services
 
@@ -127,11 +121,7 @@ def test_a_second_approval_and_pii_are_refused(cli_services: Services) -> None:
 def test_import_creates_faqs_with_their_variants_and_is_idempotent(
     services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    @contextmanager
-    def open_services() -> Iterator[Services]:
-        yield services
-
-    monkeypatch.setattr(faq_import, "_services", open_services)
+    use_test_services(monkeypatch, services, faq_import)
     faqs = tmp_path / "faqs.jsonl"
     rows = [
         {
@@ -155,11 +145,7 @@ def test_import_creates_faqs_with_their_variants_and_is_idempotent(
 
 
 def test_a_bad_import_line_writes_nothing(services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    @contextmanager
-    def open_services() -> Iterator[Services]:
-        yield services
-
-    monkeypatch.setattr(faq_import, "_services", open_services)
+    use_test_services(monkeypatch, services, faq_import)
     faqs = tmp_path / "faqs.jsonl"
     good = {"question": PASSWORD_Q, "answer": "Settings > Security > Reset password."}
     pii = {"question": "Who do I write to?", "answer": "Mail jane.doe@acme.io directly."}

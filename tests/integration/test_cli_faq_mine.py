@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from core.services import Services
 from faq_mining.service import MiningService
 from faq_mining.ticket_source import TicketSource
 from faq_mining.watermark import WatermarkStore
+from tests.cli_services import use_test_services
 from tests.integration.test_faq_mining import problem_tickets
 
 runner = CliRunner()
@@ -29,12 +29,7 @@ def cli_services(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterato
     database = f"cli_mining_{uuid.uuid4().hex[:12]}"
     services.settings = services.settings.model_copy(update={"mining_database": database})
 
-    @contextmanager
-    def open_services() -> Iterator[Services]:
-        yield services
-
-    monkeypatch.setattr(faq_mine, "_services", open_services)
-    monkeypatch.setattr(faq_review, "_services", open_services)
+    use_test_services(monkeypatch, services, faq_mine, faq_review)
     source = TicketSource(services.clickhouse, database=database)
     source.ensure_schema()
     now = datetime.now(UTC)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +15,7 @@ from core.services import Services
 from faq_mining.ticket_source import TicketSource
 from graph.ticket_store import TicketRow, TicketStore
 from state.records import EscalationRecord, KbGap
+from tests.cli_services import use_test_services
 
 runner = CliRunner()
 
@@ -23,12 +23,7 @@ runner = CliRunner()
 @pytest.fixture
 def cli_services(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
     """The commands use the test's services (its database, the loaded model, the session chdb)."""
-
-    @contextmanager
-    def open_services() -> Iterator[Services]:
-        yield services
-
-    monkeypatch.setattr(improve_cli, "_services", open_services)
+    use_test_services(monkeypatch, services, improve_cli)
     return services
 
 
