@@ -148,6 +148,8 @@ class FaqReview:
         if decision == "reject" and edits is not None and not edits.empty:
             raise InvalidInputError("edits only go with an approval")
         embedding = self._embed(edits.question) if edits is not None and edits.question is not None else None
+        # Phrasings are embedded before the candidate is locked: no model call while concurrent reviews wait.
+        embed = self._embedder_for(self._phrasings_to_embed(staging_id)) if decision == "approve" else self._embed_all
         with self.db.transaction() as conn:
             candidate = _lock_pending(conn, staging_id, expected_version)
             if decision == "reject":
@@ -157,9 +159,9 @@ class FaqReview:
                 candidate = self._apply_edits(conn, candidate, edits, embedding, reviewer)
             _refuse_pii(candidate.question, candidate.answer, candidate.tags)
             if candidate.action == "NEW":
-                promoted = promotion.promote_new(conn, candidate, reviewer, self._embed_all)
+                promoted = promotion.promote_new(conn, candidate, reviewer, embed)
             else:
-                promoted = promotion.promote_merge(conn, candidate, reviewer, self._embed_all)
+                promoted = promotion.promote_merge(conn, candidate, reviewer, embed)
             return self._close(conn, candidate, "APPROVED", reviewer, note, promoted=promoted)
 
     def revert(self, staging_id: int, reviewer: str) -> ReviewOutcome:
@@ -221,6 +223,34 @@ class FaqReview:
             answer_diff=_diff(target.answer, candidate.answer, before, after),
             tags_diff=_diff("\n".join(target.tags), "\n".join(candidate.tags), before, after),
         )
+
+    def _phrasings_to_embed(self, staging_id: int) -> builtins.list[str]:
+        """The texts an approval may add as phrasings, to embed before any lock is taken.
+
+        The candidate's phrasings, its question (an edit may replace it) and a MERGE target's question.
+        """
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT s.question, s.phrasings, f.question AS target_question FROM faq_staging s"
+                " LEFT JOIN faq f ON f.id = s.merge_with_id WHERE s.id = %s",
+                (staging_id,),
+            ).fetchone()
+            conn.rollback()
+        if row is None:
+            return []
+        texts = [row["question"], *(p["text"] for p in row["phrasings"]), row["target_question"]]
+        return [text.strip() for text in dict.fromkeys(t for t in texts if t)]
+
+    def _embedder_for(self, texts: Sequence[str]) -> promotion.EmbedQuestions:
+        """Embeds `texts` now; the function it returns looks them up (and embeds any other text it is given)."""
+        known = dict(zip(texts, self._embed_all(texts), strict=True))
+
+        def embed(questions: Sequence[str]) -> builtins.list[str]:
+            missing = [q.strip() for q in questions if q.strip() not in known]
+            known.update(zip(missing, self._embed_all(missing), strict=True))
+            return [known[q.strip()] for q in questions]
+
+        return embed
 
     def _embed(self, question: str) -> str:
         return self._embed_all([question])[0]
