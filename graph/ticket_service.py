@@ -16,7 +16,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 from psycopg import Connection
 from psycopg.rows import DictRow
 from psycopg_pool import ConnectionPool
@@ -53,6 +53,10 @@ CHECKPOINT_TYPES: list[type[BaseModel]] = [
 # The node a new thread starts with: `accept` checkpoints the input and stops before it.
 FIRST_NODE = "validate"
 RECOVERY_PAGE = 1000
+# Each step's checkpoint is written before the next step starts. "async" (written while the next step runs;
+# invoke still returns only once all are written) keeps RELIABILITY.md's promises too, but measured slower on
+# 2 cores: the writer thread competes with the nodes for the GIL (BENCHMARKS.md, "Ticket graph").
+RUN_DURABILITY: Durability = "sync"
 # The state parts a thread's details show besides its outcome (GET /tickets/{id}, `doxa ticket show --json`).
 DETAIL_KEYS = (
     "ticket",
@@ -157,7 +161,7 @@ class TicketService:
             # run must still go on from it (invoke applies those writes and continues).
             if not snapshot.tasks or snapshot.interrupts:
                 return self._project(thread_id, {**snapshot.values, "__interrupt__": snapshot.interrupts})
-            final = self.graph.invoke(None, self._config(thread_id), context=self.context, durability="sync")
+            final = self.graph.invoke(None, self._config(thread_id), context=self.context, durability=RUN_DURABILITY)
         return self._project(thread_id, final)
 
     def interrupted_runs(self) -> list[str]:
@@ -181,7 +185,7 @@ class TicketService:
                 Command(resume=feedback.model_dump()),
                 self._config(thread_id),
                 context=self.context,
-                durability="sync",
+                durability=RUN_DURABILITY,
             )
         return self._project(thread_id, final)
 
