@@ -145,6 +145,8 @@ class AnswerFeedbackStore:
         """Answers, verdicts and escalations per FAQ and per article, most answered first.
 
         Passages are counted per article (document), since re-ingesting an article gives its chunks new ids.
+        An answer led to a person when its verdict escalated, or when it asked for a retry and the ticket was
+        escalated with no later answer sent (the retry found nothing new).
         """
         with self.db.connection() as conn:
             rows = conn.execute(
@@ -153,8 +155,11 @@ class AnswerFeedbackStore:
                 " count(*) FILTER (WHERE kb_confident) AS confident_answers,"
                 " count(satisfied) AS with_feedback, count(*) FILTER (WHERE satisfied) AS satisfied,"
                 " count(*) FILTER (WHERE NOT satisfied) AS not_satisfied,"
-                " count(*) FILTER (WHERE outcome = 'escalated') AS escalated_after"
-                " FROM answer_feedback WHERE (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)"
+                " count(*) FILTER (WHERE outcome = 'escalated' OR (outcome = 'retry'"
+                "  AND EXISTS (SELECT 1 FROM escalation e WHERE e.ticket_id = a.ticket_id)"
+                "  AND NOT EXISTS (SELECT 1 FROM answer_feedback later"
+                "   WHERE later.ticket_id = a.ticket_id AND later.attempt > a.attempt))) AS escalated_after"
+                " FROM answer_feedback a WHERE (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)"
                 " GROUP BY 1, 2 ORDER BY answers DESC, 1, 2 LIMIT %(limit)s",
                 {"since": since, "limit": limit},
             ).fetchall()

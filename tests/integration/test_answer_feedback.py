@@ -10,9 +10,10 @@ import pytest
 from core.database import Database
 from core.errors import InvalidInputError
 from core.services import Services
+from graph.ticket_store import TicketStore
 from kb.answer_feedback import AnswerFeedbackStore
 from ops.improvement import improvement_report
-from state.records import SentAnswer
+from state.records import EscalationRecord, SentAnswer
 from state.ticket import CustomerFeedback
 from tests.fakes import CannedRetriever
 from tests.integration.test_ticket_graph import PASSWORD_TICKET, make_service
@@ -58,6 +59,29 @@ def test_counts_per_faq_and_per_article(db: Database) -> None:
     assert article.satisfaction == 0.0 and article.deflection == 0.5
     assert (faq.answers, faq.confident_answers, faq.with_feedback, faq.satisfied) == (2, 1, 1, 1)
     assert faq.satisfaction == 1.0
+
+
+def test_a_retry_that_ends_with_a_person_counts_as_escalated_after_its_answer(db: Database) -> None:
+    store = AnswerFeedbackStore(db)
+    retried = replace(PROXY_ANSWER, ticket_id="T-9")
+    store.record(retried, satisfied=False, outcome="retry")
+    answered_again = replace(PROXY_ANSWER, ticket_id="T-10")
+    store.record(answered_again, satisfied=False, outcome="retry")
+    store.record_answer(replace(answered_again, attempt=2, source_id="c2"))
+
+    def escalated_after() -> int:
+        (article,) = store.source_stats()
+        return article.escalated_after
+
+    assert escalated_after() == 0  # both tickets are still being worked on
+    tickets = TicketStore(db)
+    for ticket_id in ("T-9", "T-10"):
+        tickets.open_escalation(
+            EscalationRecord(f"ESC-{ticket_id}", ticket_id, "support", "retry found nothing", None, None, [], {})
+        )
+
+    # T-9's retry found nothing new and went to a person; T-10's retry sent another answer first.
+    assert escalated_after() == 1
 
 
 def test_an_unusable_row_is_refused(db: Database) -> None:
