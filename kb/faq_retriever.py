@@ -129,11 +129,12 @@ class FaqRetriever:
             " WHERE NOT f.is_deleted ORDER BY hit.similarity DESC, hit.id"
         ).format(dim=sql.Literal(self.embedder.dimension))
         with self.db.transaction() as conn:
-            conn.execute(
-                sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(_MIN_EF_SEARCH, phrasing_limit)))
-            )
             # Excluded and deleted FAQs are filtered after the index scans: keep scanning until enough rows pass.
-            conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+            conn.execute(
+                sql.SQL("SET LOCAL hnsw.ef_search = {}; SET LOCAL hnsw.iterative_scan = strict_order").format(
+                    sql.Literal(max(_MIN_EF_SEARCH, phrasing_limit))
+                )
+            )
             return conn.execute(
                 query, {"v": vector, "excluded": list(exclude_ids), "k": top_k, "n": phrasing_limit}
             ).fetchall()

@@ -75,6 +75,7 @@ class PgVectorStore:
             raise ValueError(f"iterative_scan must be relaxed_order or strict_order, got {iterative_scan!r}")
         self.iterative_scan = iterative_scan
         self.table = sql.Identifier(table_name(collection))
+        self._exists = False
         self._ensure_collection()
 
     def _ensure_collection(self) -> None:
@@ -144,7 +145,8 @@ class PgVectorStore:
     def search(self, vector: Vectors, top_k: int, filters: SearchFilter | None = None) -> list[VectorHit]:
         """The top_k points by cosine similarity to `vector`, best first."""
         self._check_dimension(vector)
-        if top_k <= 0 or not self._table_exists():
+        # The hot path skips the check once the table was seen: one round trip less per query.
+        if top_k <= 0 or not (self._exists or self._table_exists()):
             return []
         conditions: list[sql.Composable] = []
         params: list[Any] = [vector_literal(vector)]
@@ -162,13 +164,18 @@ class PgVectorStore:
             # relaxed_order may return the filtered rows slightly out of order: sort the few it found.
             query = sql.SQL("WITH found AS MATERIALIZED ({}) SELECT * FROM found ORDER BY distance").format(query)
         params.append(top_k)
-        with self.db.transaction() as conn:
-            # SET LOCAL cannot take bind parameters; the value is an int we computed.
-            conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(_MIN_EF_SEARCH, top_k))))
-            # With a filter the index scan continues until top_k rows pass it (see IterativeScan).
-            conn.execute(sql.SQL("SET LOCAL hnsw.iterative_scan = {}").format(sql.SQL(self.iterative_scan)))
-            conn.execute(sql.SQL("SET LOCAL hnsw.max_scan_tuples = {}").format(sql.Literal(_MAX_SCAN_TUPLES)))
-            rows = conn.execute(query, params).fetchall()
+        # SET LOCAL cannot take bind parameters (the values are ints we computed); one round trip for the three.
+        # With a filter the index scan continues until top_k rows pass it (see IterativeScan).
+        settings = sql.SQL(
+            "SET LOCAL hnsw.ef_search = {}; SET LOCAL hnsw.iterative_scan = {}; SET LOCAL hnsw.max_scan_tuples = {}"
+        ).format(sql.Literal(max(_MIN_EF_SEARCH, top_k)), sql.SQL(self.iterative_scan), sql.Literal(_MAX_SCAN_TUPLES))
+        try:
+            with self.db.transaction() as conn:
+                conn.execute(settings)
+                rows = conn.execute(query, params).fetchall()
+        except psycopg.errors.UndefinedTable:
+            self._exists = False  # dropped since (a rebuild, another process): empty until written again
+            return []
         return [
             VectorHit(
                 id=row["id"],
@@ -196,6 +203,7 @@ class PgVectorStore:
 
     def drop(self) -> None:
         """Drop the collection's table and its registry entry; the next upsert creates them afresh."""
+        self._exists = False
         drop_collection(self.db, self.collection)
 
     def health_check(self) -> dict[str, Any]:
@@ -215,10 +223,12 @@ class PgVectorStore:
         return {**report, "status": "ok", "vector_count": vector_count}
 
     def _table_exists(self) -> bool:
+        """Whether the table is there now (remembered for `search`, which forgets it when it finds it gone)."""
         with self.db.connection() as conn:
             row = conn.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (table_name(self.collection),))
             found = row.fetchone()
-        return bool(found and found["present"])
+        self._exists = bool(found and found["present"])
+        return self._exists
 
     def _check_dimension(self, vector: Vectors) -> None:
         if vector.shape != (self.dimension,):

@@ -199,6 +199,18 @@ def test_pgvector_refuses_collection_names_that_are_not_identifiers(db: Database
         PgVectorStore(db, "kb; DROP TABLE kb_chunk", MODEL, DIM)
 
 
+def test_pgvector_search_after_another_process_dropped_the_table_finds_nothing_then_recovers(db: Database) -> None:
+    serving = PgVectorStore(db, "kb_shared", MODEL, DIM)
+    serving.upsert([point(unit(0))])
+    assert len(serving.search(unit(0), top_k=3)) == 1  # the table is now remembered as there
+
+    PgVectorStore(db, "kb_shared", MODEL, DIM).drop()  # `doxa kb ingest --rebuild` in another process
+
+    assert serving.search(unit(0), top_k=3) == []
+    serving.upsert([point(unit(1))])
+    assert [hit.score > 0.99 for hit in serving.search(unit(1), top_k=3)] == [True]
+
+
 def test_pgvector_search_uses_the_hnsw_index(db: Database) -> None:
     store = PgVectorStore(db, "kb_plan", MODEL, DIM)
     store.upsert([point(unit(i % DIM, tilt=i / 50)) for i in range(50)])
