@@ -1,6 +1,6 @@
 """Offline ticket classifier on Banking77: fit on its train split, measure on its test split.
 
-Run: `python benchmarks/classification.py [--data ../shared/data/banking77/tickets.jsonl]`.
+Run: `python -m benchmarks.classification [--data ../shared/data/banking77/tickets.jsonl]`.
 Embeddings are cached in benchmarks/out/ (gitignored) keyed by model and content, so a second run
 measures the classifier alone; embedding time is reported separately either way.
 Prints a JSON summary and writes it to benchmarks/out/classification.json.

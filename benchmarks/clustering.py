@@ -18,7 +18,7 @@ neighbour component, the worst case for time and memory); and tickets so alike t
 within the threshold (50 million neighbour pairs). Each runs in a fresh process so its peak memory
 can be read.
 
-Usage: python benchmarks/clustering.py [--threshold 0.44] [--skip-scale] [--json]
+Usage: python -m benchmarks.clustering [--threshold 0.44] [--skip-scale] [--json]
 Vectors are cached under benchmarks/out/ (keyed by model and texts), so reruns take seconds.
 """
 

@@ -10,7 +10,7 @@
     notes are one resolution text per intent (the data set has no answers), mined end to end offline:
     tickets per second, the embedding's share of the time, and the checkpoint bytes the run wrote.
 
-Usage: python benchmarks/mining.py [--skip-10k] [--json]
+Usage: python -m benchmarks.mining [--skip-10k] [--json]
 Vectors are cached under benchmarks/out/ (keyed by model and texts) with --cache-vectors; timings are
 then no longer those of a cold run, and the embedding share is reported as cached.
 """

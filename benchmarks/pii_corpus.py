@@ -1,6 +1,6 @@
 """PII detectors measured on tests/data/pii_corpus.jsonl: recall on personal data, false positives on look-alikes.
 
-Run: `python benchmarks/pii_corpus.py [--engine doxa|presidio|spacy]`.
+Run: `python -m benchmarks.pii_corpus [--engine doxa|presidio|spacy]`.
 
 - `doxa` is `text.pii.detect_pii`, the detector every Doxa path uses.
 - `presidio` is Microsoft Presidio's analyzer (pattern recognizers with checksums and context words,

@@ -1,6 +1,6 @@
 """Retrieval latency and ingest throughput at scale, for each vector back end.
 
-    python benchmarks/retrieval.py [--chunks 100000] [--queries 200] [--backends qdrant,pgvector]
+    python -m benchmarks.retrieval [--chunks 100000] [--queries 200] [--backends qdrant,pgvector]
 
 For each back end: write N synthetic chunks (benchmarks/corpus.py) to kb_chunk + embedding_cache
 (COPY) and to the vector store, build the BM25 index, then time `HybridRetriever.retrieve` (the

@@ -1,7 +1,7 @@
 """Retrieval quality on StackFAQ (three modes; all queries, the tuning half, the held-out half),
 kb_confident precision/coverage on confidence_dev, and a sanity run on the Tor help centre.
 
-    python benchmarks/retrieval_quality.py [--home benchmarks/out/quality_home]
+    python -m benchmarks.retrieval_quality [--home benchmarks/out/quality_home]
 
 The fusion weights (kb.fusion.FusionWeights) were tuned on the "tune" half of StackFAQ's queries:
 a seeded permutation (numpy default_rng(7)) of queries.jsonl, first half. Figures for the other half

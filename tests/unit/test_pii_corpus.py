@@ -1,6 +1,6 @@
 """The one PII detector on the corpus of forms real tickets carry (tests/data/pii_corpus.jsonl).
 
-The figures in RELIABILITY.md come from `python benchmarks/pii_corpus.py`; this test holds the floor
+The figures in RELIABILITY.md come from `python -m benchmarks.pii_corpus`; this test holds the floor
 under them, so a change that loses a form or starts redacting order numbers fails here.
 """
 
