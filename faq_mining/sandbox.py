@@ -19,12 +19,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, Unpack
 
 from core.embeddings import Vectors
 from core.errors import ConflictError, NotFoundError
 from faq_mining.faq_store import CandidateDraft, JoiningTickets, SimilarFaq, StageResult
-from faq_mining.nodes.context import CandidateStore, LiveFaq, MiningContext, Watermarks
+from faq_mining.nodes.context import CandidateStore, DecisionOptions, LiveFaq, MiningContext, Watermarks
 from faq_mining.ticket_source import Cursor
 
 log = logging.getLogger(__name__)
@@ -100,13 +100,7 @@ class DryRunCandidates:
         return StageResult(staging_id=staging_id, claimed_ticket_ids=claimed, already_staged_ticket_ids=sorted(taken))
 
     def decide(
-        self,
-        staging_id: int,
-        decision: Literal["approve", "reject"],
-        reviewer: str,
-        note: str | None = None,
-        expected_version: int | None = None,
-        edits: Any = None,
+        self, staging_id: int, decision: Literal["approve", "reject"], reviewer: str, **options: Unpack[DecisionOptions]
     ) -> SandboxOutcome:
         """Record the decision on a sandbox candidate once; nothing is promoted."""
         with self._lock:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from core.embeddings import Vectors
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from faq_mining.faq_store import CandidateDraft, JoiningTickets, SimilarFaq, StageResult
+from faq_mining.nodes.context import DecisionOptions
 from faq_mining.ticket_source import Cursor, ResolvedTicket, TicketPage
 from state.records import EscalationRecord, KbGap, OutboxMessage
 
@@ -305,19 +306,14 @@ class MemoryReviewer:
     decisions: list[tuple[int, str, str]] = field(default_factory=list)
 
     def decide(
-        self,
-        staging_id: int,
-        decision: Literal["approve", "reject"],
-        reviewer: str,
-        note: str | None = None,
-        expected_version: int | None = None,
-        edits: Any = None,
+        self, staging_id: int, decision: Literal["approve", "reject"], reviewer: str, **options: Unpack[DecisionOptions]
     ) -> Decided:
         candidate = self.store.staged.get(staging_id)
         if candidate is None:
             raise NotFoundError(f"FAQ candidate {staging_id} does not exist")
         if candidate.status != "PENDING":
             raise ConflictError(f"candidate {staging_id} is already {candidate.status}")
+        expected_version = options.get("expected_version")
         if expected_version is not None and expected_version != candidate.version:
             raise ConflictError(f"candidate {staging_id} is at version {candidate.version}")
         self.decisions.append((staging_id, decision, reviewer))

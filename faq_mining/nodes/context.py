@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict, Unpack
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
@@ -117,17 +117,19 @@ class DecisionOutcome(Protocol):
         ...
 
 
+class DecisionOptions(TypedDict, total=False):
+    """What a review decision may add, by keyword: every `CandidateReviewer.decide` takes the same ones."""
+
+    note: str | None
+    expected_version: int | None  # refuse if the candidate changed since it was read
+    edits: Any  # faq_mining.review.CandidateEdits, applied before an approval
+
+
 class CandidateReviewer(Protocol):
     """Applies a reviewer's decision to a staged candidate (faq_mining.review.FaqReview)."""
 
     def decide(
-        self,
-        staging_id: int,
-        decision: Literal["approve", "reject"],
-        reviewer: str,
-        note: str | None = None,
-        expected_version: int | None = None,
-        edits: Any = None,
+        self, staging_id: int, decision: Literal["approve", "reject"], reviewer: str, **options: Unpack[DecisionOptions]
     ) -> DecisionOutcome:
         """Approve (promote) or reject one PENDING candidate, atomically; ConflictError when already decided."""
         ...
