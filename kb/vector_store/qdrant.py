@@ -18,15 +18,11 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from core.embeddings import Vectors
-from core.errors import EmbeddingModelMismatch
+from kb.vector_store import qdrant_layout as layout
 from kb.vector_store.base import SearchFilter, VectorHit, VectorPoint
 
 log = logging.getLogger(__name__)
 
-BACKEND = "qdrant"
-FILTER_FIELDS = ("document_id", "source", "category")
-_UPSERT_BATCH = 256
-_SCROLL_PAGE = 1024
 # Errors a Qdrant server or the local engine raise for an unreachable or broken collection.
 QDRANT_ERRORS = (UnexpectedResponse, ResponseHandlingException, ConnectionError, ValueError, RuntimeError)
 
@@ -41,10 +37,7 @@ class QdrantVectorStore:
     """
 
     def __init__(self, client: QdrantClient, collection: str, model_name: str, dimension: int) -> None:
-        if not collection:
-            raise ValueError("collection must be a non-empty name")
-        if dimension <= 0:
-            raise ValueError(f"dimension must be positive, got {dimension}")
+        layout.require_collection(collection, dimension)
         self.client = client
         self.collection = collection
         self.model_name = model_name
@@ -70,7 +63,7 @@ class QdrantVectorStore:
         )
         # Local mode evaluates filters by scanning and warns that payload indexes do nothing there.
         if not self.is_local:
-            for field_name in FILTER_FIELDS:
+            for field_name in layout.FILTER_FIELDS:
                 self.client.create_payload_index(
                     self.collection, field_name, field_schema=models.PayloadSchemaType.KEYWORD
                 )
@@ -83,12 +76,7 @@ class QdrantVectorStore:
         stored_model = metadata.get("model")
         stored_dimension = metadata.get("dimension", size)
         if stored_dimension != self.dimension or (stored_model and stored_model != self.model_name):
-            raise EmbeddingModelMismatch(
-                f"Qdrant collection {self.collection!r} holds vectors of {stored_model or 'an unknown model'}"
-                f" ({stored_dimension} dimensions), but the configured model is {self.model_name}"
-                f" ({self.dimension} dimensions). Rebuild the knowledge base (`doxa kb ingest --rebuild`)"
-                " or configure another DOXA_KB_COLLECTION."
-            )
+            raise layout.model_mismatch(self, stored_model or "an unknown model", stored_dimension)
         if not stored_model:
             # A collection made by a server without metadata support: record the model from now on.
             self.client.update_collection(
@@ -101,10 +89,9 @@ class QdrantVectorStore:
             return
         if not self.client.collection_exists(self.collection):
             self._ensure_collection()
-        for start in range(0, len(points), _UPSERT_BATCH):
-            batch = points[start : start + _UPSERT_BATCH]
+        for batch in layout.upsert_batches(points):
             for point in batch:
-                self._check_dimension(point.vector)
+                layout.check_dimension(self, point.vector)
             self.client.upsert(
                 self.collection,
                 points=[models.PointStruct(id=p.id, vector=p.vector.tolist(), payload=dict(p.payload)) for p in batch],
@@ -119,7 +106,7 @@ class QdrantVectorStore:
 
     def search(self, vector: Vectors, top_k: int, filters: SearchFilter | None = None) -> list[VectorHit]:
         """The top_k points by cosine similarity to `vector`, best first."""
-        self._check_dimension(vector)
+        layout.check_dimension(self, vector)
         if top_k <= 0 or not self.client.collection_exists(self.collection):
             return []
         response = self.client.query_points(
@@ -129,10 +116,7 @@ class QdrantVectorStore:
             limit=top_k,
             with_payload=True,
         )
-        return [
-            VectorHit(id=str(point.id), score=float(point.score), payload=dict(point.payload or {}))
-            for point in response.points
-        ]
+        return [layout.to_hit(point.id, point.score, point.payload) for point in response.points]
 
     def ids(self) -> set[str]:
         """Every point id in the collection."""
@@ -142,7 +126,7 @@ class QdrantVectorStore:
         offset: Any = None
         while True:
             records, offset = self.client.scroll(
-                self.collection, limit=_SCROLL_PAGE, offset=offset, with_payload=False, with_vectors=False
+                self.collection, limit=layout.SCROLL_PAGE, offset=offset, with_payload=False, with_vectors=False
             )
             found.update(str(record.id) for record in records)
             if offset is None:
@@ -161,13 +145,7 @@ class QdrantVectorStore:
 
     def health_check(self) -> dict[str, Any]:
         """`{status, backend, collection, vector_count, dimension, model}`; status is ok, empty or error."""
-        report: dict[str, Any] = {
-            "backend": BACKEND,
-            "collection": self.collection,
-            "dimension": self.dimension,
-            "model": self.model_name,
-            "location": "local" if self.is_local else "server",
-        }
+        report = layout.health_report(self, "local" if self.is_local else "server")
         try:
             if not self.client.collection_exists(self.collection):
                 return {**report, "status": "empty", "vector_count": 0}
@@ -176,21 +154,11 @@ class QdrantVectorStore:
             return {**report, "status": "error", "vector_count": None, "error": str(exc)}
         return {**report, "status": "ok", "vector_count": vector_count}
 
-    def _check_dimension(self, vector: Vectors) -> None:
-        if vector.shape != (self.dimension,):
-            raise EmbeddingModelMismatch(
-                f"vector of shape {vector.shape} does not fit collection {self.collection!r}"
-                f" ({self.dimension} dimensions, model {self.model_name})"
-            )
-
 
 def _to_qdrant_filter(filters: SearchFilter | None) -> models.Filter | None:
     """Translate our metadata filter into Qdrant's `must` conditions."""
-    if filters is None:
-        return None
     conditions: list[models.Condition] = [
         models.FieldCondition(key=name, match=models.MatchValue(value=value))
-        for name, value in (("category", filters.category), ("source", filters.source))
-        if value is not None
+        for name, value in layout.filter_matches(filters)
     ]
     return models.Filter(must=conditions) if conditions else None

@@ -37,16 +37,12 @@ from qdrant_edge import (
 )
 
 from core.embeddings import Vectors
-from core.errors import EmbeddingModelMismatch
 from core.qdrant_edge import CollectionRecord, QdrantEdge, QdrantEdgeError
+from kb.vector_store import qdrant_layout as layout
 from kb.vector_store.base import SearchFilter, VectorHit, VectorPoint
 
 log = logging.getLogger(__name__)
 
-BACKEND = "qdrant"
-FILTER_FIELDS = ("document_id", "source", "category")
-_UPSERT_BATCH = 256
-_SCROLL_PAGE = 1024
 # Build the HNSW graph once this many points sit in plain segments (a native scan of 10k points is ~2 ms).
 _INDEX_AFTER = 10_000
 # HNSW candidates kept per query: at least this many, and never fewer than top_k.
@@ -77,10 +73,7 @@ class EdgeVectorStore:
         `index_after`: unindexed points that trigger an HNSW build; `indexing_threshold_kb`: the smallest
         segment Qdrant indexes (None: Qdrant's default, 10 MB, about 6,500 vectors of 384 floats).
         """
-        if not collection:
-            raise ValueError("collection must be a non-empty name")
-        if dimension <= 0:
-            raise ValueError(f"dimension must be positive, got {dimension}")
+        layout.require_collection(collection, dimension)
         self.engine = engine
         self.collection = collection
         self.model_name = model_name
@@ -93,12 +86,7 @@ class EdgeVectorStore:
     def _check_model(self) -> None:
         record = self.engine.record(self.collection)
         if record is not None and (record.model, record.dimension) != (self.model_name, self.dimension):
-            raise EmbeddingModelMismatch(
-                f"Qdrant collection {self.collection!r} holds vectors of {record.model}"
-                f" ({record.dimension} dimensions), but the configured model is {self.model_name}"
-                f" ({self.dimension} dimensions). Rebuild the knowledge base (`doxa kb ingest --rebuild`)"
-                " or configure another DOXA_KB_COLLECTION."
-            )
+            raise layout.model_mismatch(self, record.model, record.dimension)
 
     def _shard(self) -> EdgeShard | None:
         return self.engine.shard(self.collection)
@@ -114,7 +102,7 @@ class EdgeVectorStore:
             vectors=EdgeVectorParams(size=self.dimension, distance=Distance.Cosine), optimizers=optimizers
         )
         shard = self.engine.create(self.collection, config, CollectionRecord(self.model_name, self.dimension))
-        for field_name in FILTER_FIELDS:
+        for field_name in layout.FILTER_FIELDS:
             shard.update(UpdateOperation.create_field_index(field_name, PayloadSchemaType.Keyword))
         return shard
 
@@ -123,10 +111,9 @@ class EdgeVectorStore:
         if not points:
             return
         for point in points:
-            self._check_dimension(point.vector)
+            layout.check_dimension(self, point.vector)
         shard = self._shard() or self._create()
-        for start in range(0, len(points), _UPSERT_BATCH):
-            batch = points[start : start + _UPSERT_BATCH]
+        for batch in layout.upsert_batches(points):
             shard.update(
                 UpdateOperation.upsert_points([Point(p.id, p.vector.tolist(), dict(p.payload)) for p in batch])
             )
@@ -143,7 +130,7 @@ class EdgeVectorStore:
 
     def search(self, vector: Vectors, top_k: int, filters: SearchFilter | None = None) -> list[VectorHit]:
         """The top_k points by cosine similarity to `vector`, best first."""
-        self._check_dimension(vector)
+        layout.check_dimension(self, vector)
         shard = self._shard()
         if top_k <= 0 or shard is None:
             return []
@@ -156,7 +143,7 @@ class EdgeVectorStore:
                 params=SearchParams(hnsw_ef=max(_MIN_HNSW_EF, top_k)),
             )
         )
-        return [VectorHit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in points]
+        return [layout.to_hit(p.id, p.score, p.payload) for p in points]
 
     def ids(self) -> set[str]:
         """Every point id in the collection."""
@@ -165,7 +152,7 @@ class EdgeVectorStore:
         offset: Any = None
         while shard is not None:
             records, offset = shard.scroll(
-                ScrollRequest(offset=offset, limit=_SCROLL_PAGE, with_payload=False, with_vector=False)
+                ScrollRequest(offset=offset, limit=layout.SCROLL_PAGE, with_payload=False, with_vector=False)
             )
             found.update(str(record.id) for record in records)
             if offset is None:
@@ -183,13 +170,7 @@ class EdgeVectorStore:
 
     def health_check(self) -> dict[str, Any]:
         """`{status, backend, collection, vector_count, dimension, model}`; status is ok, empty or error."""
-        report: dict[str, Any] = {
-            "backend": BACKEND,
-            "collection": self.collection,
-            "dimension": self.dimension,
-            "model": self.model_name,
-            "location": "embedded",
-        }
+        report = layout.health_report(self, "embedded")
         try:
             shard = self._shard()
         except QdrantEdgeError as exc:
@@ -204,21 +185,10 @@ class EdgeVectorStore:
             "indexed_vector_count": int(info.indexed_vectors_count),
         }
 
-    def _check_dimension(self, vector: Vectors) -> None:
-        if vector.shape != (self.dimension,):
-            raise EmbeddingModelMismatch(
-                f"vector of shape {vector.shape} does not fit collection {self.collection!r}"
-                f" ({self.dimension} dimensions, model {self.model_name})"
-            )
-
 
 def _to_edge_filter(filters: SearchFilter | None) -> Filter | None:
     """Translate our metadata filter into Qdrant's `must` conditions (served by the keyword indexes)."""
-    if filters is None:
-        return None
     conditions: list[Any] = [
-        FieldCondition(key=name, match=MatchValue(value))
-        for name, value in (("category", filters.category), ("source", filters.source))
-        if value is not None
+        FieldCondition(key=name, match=MatchValue(value)) for name, value in layout.filter_matches(filters)
     ]
     return Filter(must=conditions) if conditions else None
