@@ -2,27 +2,16 @@
 
 Each of them waits in review interrupts and resumes them, so the review branches are read back from what
 the saver wrote (through the allow-listed serializer, from a fresh database); the others stay in the unit
-tier (tests/unit/test_mining_graph_edges.py).
+tier (tests/unit/test_mining_graph_edges.py, where these are marked `checkpoints`).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_mining_graph_edges import (
-    checkpoint_serde,
-    test_a_decision_taken_elsewhere_ends_the_branch_with_the_conflict,
-    test_a_merge_into_a_faq_the_analysis_was_shown_updates_it_on_approval,
-    test_each_candidate_waits_in_its_own_branch,
-    test_new_candidate_waits_for_review_then_approval_promotes_it,
-)
+from tests.integration.rerun_on_postgres import checkpoints_tests
+from tests.unit import test_mining_graph_edges
 
 pytestmark = pytest.mark.parametrize("checkpointer", ["postgres"], indirect=True)
 
-__all__ = [
-    "checkpoint_serde",
-    "test_a_decision_taken_elsewhere_ends_the_branch_with_the_conflict",
-    "test_a_merge_into_a_faq_the_analysis_was_shown_updates_it_on_approval",
-    "test_each_candidate_waits_in_its_own_branch",
-    "test_new_candidate_waits_for_review_then_approval_promotes_it",
-]
+globals().update(checkpoints_tests(test_mining_graph_edges))

@@ -2,29 +2,16 @@
 
 Each of them interrupts and resumes, so the resumed run reads back what the saver wrote (through the
 allow-listed serializer, from a fresh database); the others gain nothing from a database and stay in the
-unit tier (tests/unit/test_ticket_graph_edges.py).
+unit tier (tests/unit/test_ticket_graph_edges.py, where these are marked `checkpoints`).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_ticket_graph_edges import (
-    checkpoint_serde,
-    test_a_strongly_negative_feedback_escalates_before_the_limit,
-    test_a_thread_resumes_from_its_checkpoint_in_a_new_graph,
-    test_feedback_not_satisfied_at_the_attempt_limit_escalates,
-    test_feedback_not_satisfied_retries_from_the_analysis_with_the_clarification,
-    test_feedback_satisfied_closes,
-)
+from tests.integration.rerun_on_postgres import checkpoints_tests
+from tests.unit import test_ticket_graph_edges
 
 pytestmark = pytest.mark.parametrize("checkpointer", ["postgres"], indirect=True)
 
-__all__ = [
-    "checkpoint_serde",
-    "test_a_strongly_negative_feedback_escalates_before_the_limit",
-    "test_a_thread_resumes_from_its_checkpoint_in_a_new_graph",
-    "test_feedback_not_satisfied_at_the_attempt_limit_escalates",
-    "test_feedback_not_satisfied_retries_from_the_analysis_with_the_clarification",
-    "test_feedback_satisfied_closes",
-]
+globals().update(checkpoints_tests(test_ticket_graph_edges))

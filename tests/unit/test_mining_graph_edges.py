@@ -3,7 +3,8 @@
 A run goes fetch -> ... -> advance_watermark, then either ends (nothing staged) or fans out one review
 branch per staged candidate, each waiting in an interrupt until a reviewer decides. Each test runs the
 compiled graph and checks the counters, what was staged and what the reviews did. The unit tier runs them
-in memory; tests/integration/test_graph_edges_on_postgres.py runs the review ones again on Postgres.
+in memory; tests/integration/test_mining_graph_edges_on_postgres.py runs the review ones (marked `checkpoints`)
+again on Postgres.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def test_a_run_whose_tickets_are_all_filtered_stages_nothing(checkpointer: BaseC
     assert final["staged"] == [] and miner.store.staged == {}
 
 
+@pytest.mark.checkpoints
 def test_new_candidate_waits_for_review_then_approval_promotes_it(checkpointer: BaseCheckpointSaver[Any]) -> None:
     miner = Miner(checkpointer)
     final = miner.mine("run-new", tickets(VPN, VPN_NOTES, "V"))
@@ -142,6 +144,7 @@ def test_rejection_ends_the_review_without_a_faq(checkpointer: BaseCheckpointSav
     assert miner.store.faqs == {}
 
 
+@pytest.mark.checkpoints
 def test_each_candidate_waits_in_its_own_branch(checkpointer: BaseCheckpointSaver[Any]) -> None:
     miner = Miner(checkpointer)
     final = miner.mine("run-two", tickets(VPN, VPN_NOTES, "V") + tickets(INVOICE, INVOICE_NOTES, "I"))
@@ -153,6 +156,7 @@ def test_each_candidate_waits_in_its_own_branch(checkpointer: BaseCheckpointSave
     assert [(r.staging_id, r.status) for r in reviews] == [(first, "APPROVED"), (second, "REJECTED")]
 
 
+@pytest.mark.checkpoints
 def test_a_decision_taken_elsewhere_ends_the_branch_with_the_conflict(checkpointer: BaseCheckpointSaver[Any]) -> None:
     miner = Miner(checkpointer)
     miner.mine("run-raced", tickets(VPN, VPN_NOTES, "V"))
@@ -187,6 +191,7 @@ def test_an_analysis_that_says_skip_stages_nothing(checkpointer: BaseCheckpointS
     assert model.received, "the analysis was asked"
 
 
+@pytest.mark.checkpoints
 def test_a_merge_into_a_faq_the_analysis_was_shown_updates_it_on_approval(
     checkpointer: BaseCheckpointSaver[Any],
 ) -> None:

@@ -2,7 +2,8 @@
 
 Each test runs the compiled graph, interrupts and resumes included, and checks the path it took and what
 it left in the outbox and the records. The unit tier runs them on LangGraph's in-memory saver, in seconds;
-tests/integration/test_graph_edges_on_postgres.py runs the ones whose checkpoints matter again on Postgres.
+tests/integration/test_ticket_graph_edges_on_postgres.py runs the ones whose checkpoints matter (marked
+`checkpoints`) again on Postgres.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ def test_kb_path_to_an_answer_that_waits_for_feedback(checkpointer: BaseCheckpoi
     assert desk.outbox.templates("T-100") == ["auto_confident"]
 
 
+@pytest.mark.checkpoints
 def test_feedback_satisfied_closes(checkpointer: BaseCheckpointSaver[Any]) -> None:
     desk = Desk(checkpointer, similarity=0.9)
     desk.run(PASSWORD_TICKET)
@@ -120,6 +122,7 @@ def test_feedback_satisfied_closes(checkpointer: BaseCheckpointSaver[Any]) -> No
     assert desk.records.escalations == {}
 
 
+@pytest.mark.checkpoints
 def test_feedback_not_satisfied_retries_from_the_analysis_with_the_clarification(
     checkpointer: BaseCheckpointSaver[Any],
 ) -> None:
@@ -134,6 +137,7 @@ def test_feedback_not_satisfied_retries_from_the_analysis_with_the_clarification
     assert [call["attempt_number"] for call in desk.retriever.calls] == [1, 2]
 
 
+@pytest.mark.checkpoints
 def test_feedback_not_satisfied_at_the_attempt_limit_escalates(checkpointer: BaseCheckpointSaver[Any]) -> None:
     desk = Desk(checkpointer, similarity=0.65)
     desk.run(PASSWORD_TICKET)
@@ -147,6 +151,7 @@ def test_feedback_not_satisfied_at_the_attempt_limit_escalates(checkpointer: Bas
     assert desk.outbox.templates("T-100")[-2:] == ["team_notification", "escalation_notice"]
 
 
+@pytest.mark.checkpoints
 def test_a_strongly_negative_feedback_escalates_before_the_limit(checkpointer: BaseCheckpointSaver[Any]) -> None:
     desk = Desk(checkpointer, similarity=0.65)
     desk.run(PASSWORD_TICKET)
@@ -188,6 +193,7 @@ def test_plan_escalates_when_the_analysis_is_not_trusted(checkpointer: BaseCheck
     assert desk.retriever.calls == [] and "T-100" in desk.records.escalations
 
 
+@pytest.mark.checkpoints
 def test_a_thread_resumes_from_its_checkpoint_in_a_new_graph(checkpointer: BaseCheckpointSaver[Any]) -> None:
     """A restarted process compiles the graph again: the waiting thread continues from the saver alone."""
     Desk(checkpointer, similarity=0.9).run(PASSWORD_TICKET)
