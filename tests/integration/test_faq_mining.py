@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from faq_mining.service import MiningService, mining_context_from_services, post
 from faq_mining.state import InlineTicket, MiningRequest, ReviewDecision
 from faq_mining.ticket_source import TicketSource
 from faq_mining.watermark import WatermarkStore
+from tests.databases import fresh_ticket_source
 from tests.fakes import RecordingChatModel
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -77,11 +77,8 @@ def mining(services: Services) -> MiningService:
 
 @pytest.fixture
 def source(clickhouse: ClickHouse) -> Iterator[TicketSource]:
-    database = f"mining_{uuid.uuid4().hex[:12]}"
-    ticket_source = TicketSource(clickhouse, database=database)
-    ticket_source.ensure_schema()
-    yield ticket_source
-    clickhouse.command(f"DROP DATABASE IF EXISTS {database}")
+    with fresh_ticket_source(clickhouse, "mining") as ticket_source:
+        yield ticket_source
 
 
 def staged_rows(services: Services) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from core.database import Database
 from core.errors import ConfigurationError, ConflictError, InvalidInputError
 from faq_mining.ticket_source import Cursor, TicketSource
 from faq_mining.watermark import WatermarkStore, mining_window
+from tests.databases import fresh_ticket_source
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -21,11 +21,8 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def source(clickhouse: ClickHouse) -> Iterator[TicketSource]:
     """A ticket source on a fresh database of the session's engine, dropped afterwards."""
-    database = f"ticketing_{uuid.uuid4().hex[:12]}"
-    ticket_source = TicketSource(clickhouse, database=database)
-    ticket_source.ensure_schema()
-    yield ticket_source
-    clickhouse.command(f"DROP DATABASE IF EXISTS {database}")
+    with fresh_ticket_source(clickhouse, "ticketing") as ticket_source:
+        yield ticket_source
 
 
 def ticket(ticket_id: str | int, closed_at: datetime, status: str = "Closed", **fields: Any) -> dict[str, Any]:
