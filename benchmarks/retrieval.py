@@ -27,7 +27,7 @@ from core.embeddings import content_hash
 from core.services import Services
 from core.settings import Settings
 from kb.retrieval import HybridRetriever
-from kb.vector_store.base import VectorPoint
+from kb.vector_store.base import VectorPoint, VectorStore
 from kb.vector_store.factory import discard_vector_store, open_vector_store
 
 COLLECTION = "bench_kb"
@@ -77,7 +77,11 @@ def write_rows(services: Services, chunks: list[SyntheticChunk], vectors: np.nda
 def upsert_vectors(services: Services, chunks: list[SyntheticChunk], vectors: np.ndarray) -> float:
     """Fresh collection, all vectors upserted in batches; returns seconds."""
     discard_vector_store(services, COLLECTION)
-    store = open_vector_store(services, COLLECTION)
+    return upsert_batches(open_vector_store(services, COLLECTION), chunks, vectors, "upserted")
+
+
+def upsert_batches(store: VectorStore, chunks: list[SyntheticChunk], vectors: np.ndarray, label: str) -> float:
+    """Upsert every chunk with its vector and filter payload, 1,000 at a time, showing `label` and the progress."""
     started = time.perf_counter()
     for start in range(0, len(chunks), _BATCH):
         store.upsert(
@@ -86,7 +90,7 @@ def upsert_vectors(services: Services, chunks: list[SyntheticChunk], vectors: np
                 for j, c in enumerate(chunks[start : start + _BATCH])
             ]
         )
-        print(f"  upserted {min(start + _BATCH, len(chunks))}/{len(chunks)}", file=sys.stderr, end="\r")
+        print(f"  {label} {min(start + _BATCH, len(chunks))}/{len(chunks)}", file=sys.stderr, end="\r")
     print(file=sys.stderr)
     return time.perf_counter() - started
 

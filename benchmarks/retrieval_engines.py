@@ -27,17 +27,16 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.corpus import CATEGORIES, DATA, OUT, chunk_vectors, synthesise_chunks
-from benchmarks.retrieval import COLLECTION, write_rows
+from benchmarks.retrieval import COLLECTION, upsert_batches, write_rows
 from benchmarks.retrieval_quality import machine
 from core.embeddings import Embedder
 from core.services import Services
 from core.settings import Settings
 from kb.retrieval import HybridRetriever
-from kb.vector_store.base import SearchFilter, VectorPoint, VectorStore
+from kb.vector_store.base import SearchFilter, VectorStore
 from kb.vector_store.pgvector import PgVectorStore, vector_literal
 from kb.vector_store.qdrant_edge import EdgeVectorStore
 
-_BATCH = 1000
 Sample = dict[str, list[float]]
 
 
@@ -49,17 +48,7 @@ def load() -> str:
 def fill(store: VectorStore, chunks: list, vectors: np.ndarray) -> float:
     """Upsert every chunk in batches of 1,000 into a fresh collection; returns seconds."""
     store.drop()
-    started = time.perf_counter()
-    for start in range(0, len(chunks), _BATCH):
-        store.upsert(
-            [
-                VectorPoint(c.chunk_id, vectors[start + j], {"document_id": c.document_id, "category": c.category})
-                for j, c in enumerate(chunks[start : start + _BATCH])
-            ]
-        )
-        print(f"  {store.__class__.__name__}: {start + _BATCH}/{len(chunks)}", file=sys.stderr, end="\r")
-    print(file=sys.stderr)
-    return time.perf_counter() - started
+    return upsert_batches(store, chunks, vectors, f"{store.__class__.__name__}:")
 
 
 def bulk_fill_pgvector(services: Services, store: PgVectorStore, chunks: list, vectors: np.ndarray) -> float:
