@@ -9,7 +9,7 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "README.md", REPO / "BENCHMARKS.md", REPO / "RELIABILITY.md", REPO / "Makefile"]
 SOURCES = [*DOCS, *sorted((REPO / "benchmarks").glob("*.py")), *sorted((REPO / "tests").rglob("*.py"))]
 MODULE_COMMAND = re.compile(r"python -m benchmarks\.(\w+)")
-# Running a file under benchmarks/ as a script fails with "No module named 'benchmarks'": the package imports itself absolutely.
+# A file under benchmarks/ run as a script fails ("No module named 'benchmarks'"): it imports itself absolutely.
 SCRIPT_COMMAND = re.compile(r"python3? benchmarks/\w+\.py")
 
 
