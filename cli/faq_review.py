@@ -119,6 +119,9 @@ def show(staging_id: Annotated[int, typer.Argument(help="The candidate's id.")],
         f"Q: {c.question}",
         f"A: {c.answer}",
     ]
+    if c.phrasings:  # what the FAQ will also be found by once approved
+        lines.append("also asked as:")
+        lines.extend(f"  - {p['text']} ({p['origin']})" for p in c.phrasings)
     if preview is not None:
         state = "live" if preview.target_is_live else "DELETED"
         lines.append(f"merge target FAQ #{preview.target.id} v{preview.target.version} ({state}):")

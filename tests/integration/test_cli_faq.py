@@ -60,6 +60,8 @@ def test_review_round_trip_through_the_command_line(cli_services: Services) -> N
     assert shown["detail"]["candidate"]["source_ticket_ids"] == ["T-1", "T-2"]
     assert [e["action"] for e in shown["detail"]["audit"]] == ["staged", "edited", "approved"]
     assert "T-1, T-2" in faq("show", str(first))
+    asked = stage(cli_services, "How do I unlock my account?", ["T-4"], phrasings=["Locked out after three tries"])
+    assert "also asked as:\n  - Locked out after three tries (ticket)" in faq("show", str(asked))
 
     stats = faq("stats", "--json")
     assert stats["by_status"]["APPROVED"] == 1 and stats["by_status"]["REJECTED"] == 1 and stats["live_faqs"] == 1
