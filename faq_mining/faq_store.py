@@ -44,6 +44,7 @@ _HNSW_INDEX = "faq_question_hnsw"
 _PHRASING_HNSW_INDEX = "faq_phrasing_hnsw"
 _MIN_EF_SEARCH = 40
 _VECTOR_COLUMNS = (("faq", "question_embedding"), ("faq_staging", "question_embedding"), ("faq_phrasing", "embedding"))
+_PHRASINGS_PER_FAQ = 4  # phrasing rows read per FAQ asked for: one FAQ may hold several of the nearest
 MAX_PHRASINGS = 20  # ticket wordings a candidate keeps: enough ways of asking, not every duplicate ticket
 
 
@@ -228,7 +229,11 @@ class FaqStore:
         return {row["ticket_id"] for row in rows}
 
     def similar(self, vectors: Vectors, top_k: int = 3) -> list[list[SimilarFaq]]:
-        """Per row of `vectors` (n x d): the top_k live production FAQs and PENDING candidates, best first."""
+        """Per row of `vectors` (n x d): the top_k live production FAQs and PENDING candidates, best first.
+
+        A production FAQ scores its best phrasing (question or `faq_phrasing`), so tickets asked the way its
+        source tickets were are recognised as that FAQ.
+        """
         if vectors.ndim != 2:
             raise InvalidInputError(f"similar() takes an n x d matrix, got shape {vectors.shape}")
         if top_k <= 0 or len(vectors) == 0:
@@ -238,9 +243,16 @@ class FaqStore:
             "WITH q AS (SELECT ord, v::vector({dim}) AS v"
             " FROM unnest(%(vectors)s::text[]) WITH ORDINALITY AS t(v, ord))"
             " SELECT q.ord, hit.* FROM q CROSS JOIN LATERAL ("
-            "  (SELECT f.id, 'production' AS origin, f.question, f.answer, f.tags,"
-            "          1 - (f.question_embedding <=> q.v) AS similarity"
-            "   FROM faq f WHERE NOT f.is_deleted ORDER BY f.question_embedding <=> q.v LIMIT %(k)s)"
+            # A production FAQ is as near as its nearest phrasing: its question or how its source tickets asked.
+            "  (SELECT f.id, 'production' AS origin, f.question, f.answer, f.tags, best.similarity"
+            "   FROM (SELECT u.id, max(u.similarity) AS similarity FROM ("
+            "     (SELECT f.id, 1 - (f.question_embedding <=> q.v) AS similarity FROM faq f"
+            "      WHERE NOT f.is_deleted ORDER BY f.question_embedding <=> q.v LIMIT %(k)s)"
+            "     UNION ALL"
+            "     (SELECT p.faq_id, 1 - (p.embedding <=> q.v) FROM faq_phrasing p"
+            "      WHERE NOT EXISTS (SELECT 1 FROM faq d WHERE d.id = p.faq_id AND d.is_deleted)"
+            "      ORDER BY p.embedding <=> q.v LIMIT %(k_phrasings)s)"
+            "    ) u GROUP BY u.id ORDER BY similarity DESC LIMIT %(k)s) best JOIN faq f ON f.id = best.id)"
             "  UNION ALL"
             "  (SELECT s.id, 'pending' AS origin, s.question, s.answer, s.tags,"
             "          1 - (s.question_embedding <=> q.v) AS similarity"
@@ -249,8 +261,15 @@ class FaqStore:
         ).format(dim=sql.Literal(self.dimension))
         found: list[list[SimilarFaq]] = [[] for _ in range(len(vectors))]
         with self.db.transaction() as conn:
-            conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(_MIN_EF_SEARCH, top_k))))
-            rows = conn.execute(query, {"vectors": literals, "k": top_k}).fetchall()
+            # Phrasings of deleted FAQs are filtered after the index scan: keep scanning until enough rows pass.
+            conn.execute(
+                sql.SQL("SET LOCAL hnsw.ef_search = {}; SET LOCAL hnsw.iterative_scan = strict_order").format(
+                    sql.Literal(max(_MIN_EF_SEARCH, top_k * _PHRASINGS_PER_FAQ))
+                )
+            )
+            rows = conn.execute(
+                query, {"vectors": literals, "k": top_k, "k_phrasings": top_k * _PHRASINGS_PER_FAQ}
+            ).fetchall()
         for row in rows:
             hits = found[int(row["ord"]) - 1]
             if len(hits) < top_k:

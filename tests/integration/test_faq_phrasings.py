@@ -148,3 +148,14 @@ def test_calibration_probes_every_phrasing_of_an_faq(review: FaqReview, embedder
         (f"faq:{faq_id}", LOCKED_OUT, ""),
         (f"faq:{faq_id}", CANT_SIGN_IN, ""),
     ]
+
+
+def test_mining_recognises_tickets_asked_the_way_an_faqs_sources_were(
+    review: FaqReview, embedder: Embedder, db: Database
+) -> None:
+    faq_id = review.decide(stage(review, draft(QUESTION, ["T-1"], [LOCKED_OUT], embedder)), "approve", "alice").faq_id
+
+    [[nearest, *_]] = review.store.similar(embedder.embed_documents([LOCKED_OUT]), top_k=3)
+
+    assert (nearest.id, nearest.origin, nearest.question) == (faq_id, "production", QUESTION)
+    assert nearest.similarity > 0.99  # the phrasing itself, not the question (which shares few words with it)
