@@ -64,14 +64,15 @@ def read_faq_file(path: Path) -> list[FaqImportRow]:
         kinds = sorted({f.kind.value for text in (question, answer, *tags, *variants) for f in detect_pii(text)})
         if kinds:
             raise InvalidInputError(f"{where}: contains personal data or secrets ({', '.join(kinds)})")
-        key = " ".join(question.split()).casefold()
+        question = " ".join(question.split())
+        key = question.casefold()
         if key in seen:
             raise InvalidInputError(f"{where}: the question of line {seen[key]} again")
         seen[key] = number
         source_id = record.get("id")
         rows.append(
             FaqImportRow(
-                question=" ".join(question.split()),
+                question=question,
                 answer=answer.strip(),
                 tags=normalise_tags(tags),
                 variants=variants,
@@ -91,7 +92,7 @@ def import_faqs(
         raise InvalidInputError("an import needs the name of who imports it")
 
     def embed(texts: Sequence[str]) -> list[str]:
-        return [store.check_vector(vector) for vector in embedder.embed_documents(list(texts))] if texts else []
+        return store.embed_questions(embedder, texts)
 
     question_vectors = embed([row.question for row in rows])
     created: list[int] = []

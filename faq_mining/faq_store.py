@@ -27,9 +27,10 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from core.database import Database
-from core.embeddings import Vectors
+from core.embeddings import Embedder, Vectors
 from core.errors import EmbeddingModelMismatch, InvalidInputError
 from core.timestamps import IsoTimestamp
+from kb.faq_retriever import PHRASINGS_PER_FAQ
 from kb.vector_collection import FAQ_COLLECTION, Registration, lock_registry, register, registration
 from kb.vector_store.pgvector import BACKEND, vector_literal
 from text.pii import has_placeholder
@@ -44,7 +45,6 @@ _HNSW_INDEX = "faq_question_hnsw"
 _PHRASING_HNSW_INDEX = "faq_phrasing_hnsw"
 _MIN_EF_SEARCH = 40
 _VECTOR_COLUMNS = (("faq", "question_embedding"), ("faq_staging", "question_embedding"), ("faq_phrasing", "embedding"))
-_PHRASINGS_PER_FAQ = 4  # phrasing rows read per FAQ asked for: one FAQ may hold several of the nearest
 MAX_PHRASINGS = 20  # ticket wordings a candidate keeps: enough ways of asking, not every duplicate ticket
 
 
@@ -217,6 +217,12 @@ class FaqStore:
             )
         return vector_literal(vector)
 
+    def embed_questions(self, embedder: Embedder, questions: Sequence[str]) -> list[str]:
+        """Pgvector literals of questions, embedded as the FAQ tables store them (none: no model call)."""
+        if not questions:
+            return []
+        return [self.check_vector(v) for v in embedder.embed_documents([q.strip() for q in questions])]
+
     def staged_ticket_ids(self, ticket_ids: Sequence[str]) -> set[str]:
         """Which of `ticket_ids` a candidate already holds (one query for the whole batch)."""
         if not ticket_ids:
@@ -264,11 +270,11 @@ class FaqStore:
             # Phrasings of deleted FAQs are filtered after the index scan: keep scanning until enough rows pass.
             conn.execute(
                 sql.SQL("SET LOCAL hnsw.ef_search = {}; SET LOCAL hnsw.iterative_scan = strict_order").format(
-                    sql.Literal(max(_MIN_EF_SEARCH, top_k * _PHRASINGS_PER_FAQ))
+                    sql.Literal(max(_MIN_EF_SEARCH, top_k * PHRASINGS_PER_FAQ))
                 )
             )
             rows = conn.execute(
-                query, {"vectors": literals, "k": top_k, "k_phrasings": top_k * _PHRASINGS_PER_FAQ}
+                query, {"vectors": literals, "k": top_k, "k_phrasings": top_k * PHRASINGS_PER_FAQ}
             ).fetchall()
         for row in rows:
             hits = found[int(row["ord"]) - 1]
@@ -325,7 +331,7 @@ class FaqStore:
                     sorted(set(draft.pii_kinds)),
                     draft.run_id,
                     Jsonb(draft.metadata),
-                    Jsonb(ticket_phrasings(draft.phrasings, question=draft.question)),
+                    Jsonb(staged_phrasings(draft.phrasings, question=draft.question)),
                 ),
             ).fetchone()
             assert staging is not None
@@ -380,7 +386,7 @@ class FaqStore:
             already = [t for t in tickets if t not in set(claimed)]
             if claimed:
                 known = list(row["phrasings"])
-                added = ticket_phrasings(joining.phrasings, question=row["question"], known=[p["text"] for p in known])
+                added = staged_phrasings(joining.phrasings, question=row["question"], known=[p["text"] for p in known])
                 tx.execute(
                     "UPDATE faq_staging SET source_ticket_ids = source_ticket_ids || %s::text[],"
                     " pii_kinds = ARRAY(SELECT DISTINCT k FROM unnest(pii_kinds || %s::text[]) AS k ORDER BY k),"
@@ -416,7 +422,7 @@ def normalise_tags(tags: Sequence[str]) -> list[str]:
     return list(kept.values())
 
 
-def ticket_phrasings(
+def staged_phrasings(
     texts: Sequence[str], *, question: str, known: Sequence[str] = (), origin: str = "ticket"
 ) -> list[dict[str, str]]:
     """New phrasings as staged (`{"text", "origin"}`): tidied, not the question, no repeats, none redacted.

@@ -25,7 +25,7 @@ from core.database import Database
 from core.embeddings import Embedder
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from faq_mining import promotion
-from faq_mining.faq_store import FAQ_COLUMNS, Connection, FaqRow, FaqStore, normalise_tags, ticket_phrasings
+from faq_mining.faq_store import FAQ_COLUMNS, Connection, FaqRow, FaqStore, normalise_tags, staged_phrasings
 from faq_mining.review_models import (
     ACTIONS,
     CANDIDATE_COLUMNS,
@@ -256,10 +256,7 @@ class FaqReview:
         return self._embed_all([question])[0]
 
     def _embed_all(self, questions: Sequence[str]) -> builtins.list[str]:  # `list` is a method here
-        """The pgvector literals of questions, embedded as FAQ questions are (none: no model call)."""
-        if not questions:
-            return []
-        return [self.store.check_vector(v) for v in self.embedder.embed_documents([q.strip() for q in questions])]
+        return self.store.embed_questions(self.embedder, questions)
 
     def _apply_edits(
         self, conn: Connection, candidate: StagedCandidate, edits: CandidateEdits, embedding: str | None, actor: str
@@ -274,7 +271,7 @@ class FaqReview:
         phrasings = [p for p in candidate.phrasings if p["text"].casefold() != question.casefold()]
         if question != candidate.question:
             known = [p["text"] for p in phrasings]
-            phrasings += ticket_phrasings([candidate.question], question=question, known=known, origin="edit")
+            phrasings += staged_phrasings([candidate.question], question=question, known=known, origin="edit")
         row = conn.execute(
             "UPDATE faq_staging SET question = %s, answer = %s, tags = %s, phrasings = %s,"
             " question_embedding = coalesce(%s::vector, question_embedding), version = version + 1, updated_at = now()"

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 SCORE_DECIMALS = 6
 _MIN_EF_SEARCH = 40
 # Phrasing rows read per FAQ asked for: one FAQ may hold several of the nearest phrasings.
-_PHRASINGS_PER_HIT = 4
+PHRASINGS_PER_FAQ = 4
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class FaqRetriever:
 
     def _nearest(self, vector: str, top_k: int, exclude_ids: Collection[int]) -> list[DictRow]:
         """The nearest live FAQ questions (phrasing NULL) and phrasings of live FAQs, in one round trip."""
-        phrasing_limit = top_k * _PHRASINGS_PER_HIT
+        phrasing_limit = top_k * PHRASINGS_PER_FAQ
         query = sql.SQL(
             "WITH q AS (SELECT %(v)s::vector({dim}) AS v),"
             " questions AS (SELECT f.id, NULL::text AS phrasing, 1 - (f.question_embedding <=> q.v) AS similarity"

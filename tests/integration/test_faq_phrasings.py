@@ -8,7 +8,7 @@ import pytest
 
 from core.database import Database
 from core.embeddings import Embedder
-from faq_mining.faq_store import MAX_PHRASINGS, CandidateDraft, FaqStore, JoiningTickets, ticket_phrasings
+from faq_mining.faq_store import MAX_PHRASINGS, CandidateDraft, FaqStore, JoiningTickets, staged_phrasings
 from faq_mining.review import FaqReview
 from kb.calibration_store import CalibrationStore
 from kb.faq_retriever import FaqRetriever
@@ -59,14 +59,14 @@ def phrasings_of(db: Database, faq_id: int) -> dict[str, str]:
     return {row["phrasing"]: row["origin"] for row in rows}
 
 
-def test_ticket_phrasings_are_tidy_unique_and_never_hold_redacted_data() -> None:
-    kept = ticket_phrasings(
+def test_staged_phrasings_are_tidy_unique_and_never_hold_redacted_data() -> None:
+    kept = staged_phrasings(
         [f"  {QUESTION} ", LOCKED_OUT, LOCKED_OUT.upper(), "Mail me at [EMAIL] please", "", CANT_SIGN_IN],
         question=QUESTION,
     )
 
     assert kept == [{"text": LOCKED_OUT, "origin": "ticket"}, {"text": CANT_SIGN_IN, "origin": "ticket"}]
-    many = ticket_phrasings([f"question number {n}" for n in range(50)], question=QUESTION, known=["a", "b"])
+    many = staged_phrasings([f"question number {n}" for n in range(50)], question=QUESTION, known=["a", "b"])
     assert len(many) == MAX_PHRASINGS - 2
 
 
