@@ -80,16 +80,21 @@ def print_calibration(stored: StoredCalibration) -> None:
         return
     reached = fitted_on.get("reached", {})
     _console.print(
-        f"target precision {fitted_on.get('target_precision')}: at the chosen threshold the cross-validated precision"
-        f" is {reached.get('precision')}, coverage {reached.get('coverage')}, negatives rejected"
-        f" {reached.get('negatives_rejected')}"
+        f"chosen: the lowest threshold at which precision >= {fitted_on.get('target_precision')} and at most"
+        f" {fitted_on.get('max_negatives_confident')} of the left-out questions are confident (cautious 90% bounds);"
+        f" there precision is {reached.get('precision')} (>= {reached.get('precision_lower')}), coverage"
+        f" {reached.get('coverage')}, negatives rejected {reached.get('negatives_rejected')}"
+        f" (confident <= {reached.get('negatives_confident_upper')})"
     )
-    table = Table("threshold", "precision", "coverage", "negatives rejected", "", title="calibration curve")
+    table = Table(
+        "threshold", "precision", "lower bound", "coverage", "negatives rejected", "", title="calibration curve"
+    )
     for point in stored.curve:
         mark = "chosen" if point.threshold == model.threshold else ""
         table.add_row(
             f"{point.threshold:.2f}",
             f"{point.precision:.3f}",
+            f"{point.precision_lower:.3f}",
             f"{point.coverage:.3f}",
             f"{point.negatives_rejected:.3f}",
             mark,

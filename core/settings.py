@@ -115,7 +115,16 @@ class Settings(BaseSettings):
         gt=0,
         le=1,
         description="Precision of confident answers the calibration aims for: the operating threshold is the lowest "
-        "answer probability whose cross-validated precision on the KB's own held-out phrasings reaches it.",
+        "answer probability at which the cross-validated precision on the KB's own held-out phrasings reaches it "
+        "(at its cautious 90% bound) and DOXA_ANSWER_MAX_OUT_OF_SCOPE_CONFIDENT holds.",
+    )
+    answer_max_out_of_scope_confident: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Largest share of same-domain unanswerable questions (an FAQ or document left out of the index, "
+        "its phrasings asked) that may be answered confidently, read at its cautious 90% bound on the calibration "
+        "set.",
     )
     answer_fallback_threshold: float = Field(
         default=0.70,

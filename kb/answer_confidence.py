@@ -11,6 +11,9 @@ the shape of the evidence around the top answer, so the model reads, per query:
 - `phrasing_spread`: best cosine minus the mean of the unit's best three rows (0 for a one-row unit): an FAQ
   asked many ways agrees with itself on a real paraphrase;
 - `top_share`: the share of the ten best rows that belong to the top unit;
+- `neighbour_share`: the top unit's share of a softmax over the candidate rows' cosines (temperature
+  `NEIGHBOUR_TEMPERATURE`): a nearest-neighbour classifier's confidence, which sees every close runner-up,
+  not only the first;
 - `lexical_overlap` / `lexical_margin`: the share of the query's index terms (stemmed, stop words dropped, as
   BM25 sees them) found in the top unit's text, and how much more than in the best other unit: the keyword
   view agreeing with the dense one;
@@ -39,6 +42,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "margin",
     "phrasing_spread",
     "top_share",
+    "neighbour_share",
     "lexical_overlap",
     "lexical_margin",
     "identifier_miss",
@@ -48,6 +52,7 @@ CANDIDATE_ROWS = 20  # best rows by cosine the features read, in retrieval and i
 TOP_ROWS = 10  # rows `top_share` looks at
 SPREAD_ROWS = 3  # rows of the top unit `phrasing_spread` averages
 LEXICAL_UNITS = 5  # units `lexical_margin` compares the top unit with
+NEIGHBOUR_TEMPERATURE = 0.05  # cosine units: a runner-up 0.05 below the best weighs 1/e of it
 
 ModelKind = Literal["logistic", "fallback"]
 
@@ -119,19 +124,27 @@ def answer_features(query: QueryTerms, units: Sequence[UnitEvidence], top_unit: 
     top = next((unit for unit in units if unit.unit_id == top_unit), units[0]) if top_unit else units[0]
     others = [unit for unit in units if unit.unit_id != top.unit_id]
     runner_up = max((unit.best for unit in others), default=0.0)
-    rows = sorted(((c, unit.unit_id) for unit in units for c in unit.cosines), reverse=True)[:TOP_ROWS]
+    rows = sorted(((c, unit.unit_id) for unit in units for c in unit.cosines), reverse=True)
     overlap = _overlap(query, top)
     other_overlap = max((_overlap(query, unit) for unit in others[:LEXICAL_UNITS]), default=0.0)
     return {
         "best_cosine": top.best,
         "margin": top.best - runner_up,
         "phrasing_spread": top.best - float(np.mean(top.cosines[:SPREAD_ROWS])),
-        "top_share": sum(unit_id == top.unit_id for _, unit_id in rows) / max(len(rows), 1),
+        "top_share": sum(unit_id == top.unit_id for _, unit_id in rows[:TOP_ROWS]) / max(len(rows[:TOP_ROWS]), 1),
+        "neighbour_share": _neighbour_share(rows, top.unit_id),
         "lexical_overlap": overlap,
         "lexical_margin": overlap - other_overlap,
         "identifier_miss": float(bool(query.identifiers - top.terms)),
         "query_terms": _log_terms(query),
     }
+
+
+def _neighbour_share(rows: Sequence[tuple[float, str]], unit_id: str) -> float:
+    """The unit's share of exp((cosine - best) / T) over the candidate rows (best first)."""
+    best = rows[0][0]
+    weights = [(math.exp((cosine - best) / NEIGHBOUR_TEMPERATURE), row_unit) for cosine, row_unit in rows]
+    return sum(w for w, row_unit in weights if row_unit == unit_id) / sum(w for w, _ in weights)
 
 
 def _overlap(query: QueryTerms, unit: UnitEvidence) -> float:

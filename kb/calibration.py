@@ -13,6 +13,7 @@ A probe whose unit has nothing left is no positive at all (nothing could answer 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,9 @@ from kb.answer_confidence import (
 
 _BATCH_CELLS = 4_000_000  # probes x rows scored at once (16 MB of float32)
 _FOLDS = 5
+_CURVE_THRESHOLDS = (*(round(0.05 * step, 2) for step in range(1, 20)), 0.99)  # shown and stored
+_CHOICE_THRESHOLDS = tuple(round(0.01 * step, 2) for step in range(5, 100))  # searched for the operating point
+_WILSON_Z = 1.2816  # one-sided 90%
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,20 @@ class CalibrationSet:
 
 @dataclass(frozen=True)
 class CurvePoint:
-    """What one probability threshold gives on the calibration set (cross-validated probabilities)."""
+    """What one probability threshold gives on the calibration set (cross-validated probabilities).
+
+    `precision` is over the answerable probes and feedback labels (a confident one is right when its own
+    unit came first); `negatives_rejected` over the same-domain negatives. The bounds are one-sided 90%
+    Wilson bounds: what the threshold is chosen on, so that a small knowledge base, whose few probes say
+    little, gets a more cautious threshold than a large one with the same point estimates.
+    """
 
     threshold: float
     precision: float
     coverage: float  # of answerable probes, the share confident and correct
     negatives_rejected: float
+    precision_lower: float = 0.0
+    negatives_confident_upper: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -193,12 +205,19 @@ def fit(
     data: CalibrationSet,
     *,
     target_precision: float,
+    max_negatives_confident: float,
     fallback_threshold: float,
     min_positives: int,
     min_units: int,
     fitted_on: dict[str, Any],
 ) -> Calibration:
-    """A logistic model and the lowest threshold whose cross-validated precision reaches the target.
+    """A logistic model and the lowest threshold that is safe on the cross-validated calibration set.
+
+    Safe: the precision of confident answerable probes reaches `target_precision` and at most
+    `max_negatives_confident` of the same-domain negatives are confident, both read at their cautious
+    bound (`CurvePoint`). The two are kept apart rather than folded into one precision over a set that is
+    half negatives by construction: how many unanswerable questions real traffic holds is not known here,
+    and a fixed half would make every threshold as cautious as the worst traffic mix.
 
     Below `min_positives` answerable probes or `min_units` units, or with one class only, the conservative
     cosine fallback is returned, saying why.
@@ -224,8 +243,10 @@ def fit(
     scale = np.where(columns & (spread > 1e-9), spread, 1.0)
     standard = np.where(columns, (data.features - mean) / scale, 0.0)
     cv_probabilities = _cross_validated(standard, data)
-    curve = precision_curve(cv_probabilities, data)
-    threshold = choose_threshold(curve, target_precision)
+    fine = precision_curve(cv_probabilities, data, _CHOICE_THRESHOLDS)
+    chosen = choose_threshold(fine, target_precision, max_negatives_confident)
+    threshold = chosen.threshold
+    curve = sorted({*precision_curve(cv_probabilities, data), chosen}, key=lambda point: point.threshold)
     final = LogisticRegression(C=1.0, max_iter=1000).fit(standard, data.labels, sample_weight=data.weights)
     model = AnswerModel(
         kind="logistic",
@@ -237,7 +258,8 @@ def fit(
         fitted_on={
             **described,
             "target_precision": target_precision,
-            "reached": _reached(curve, threshold),
+            "max_negatives_confident": max_negatives_confident,
+            "reached": _reached(chosen),
             "features_used": list(used),
             "stand_in_positives": data.stand_in_positives,
         },
@@ -245,7 +267,7 @@ def fit(
     return Calibration(model, curve)
 
 
-DENSE_FEATURES = ("best_cosine", "margin", "phrasing_spread", "top_share")
+DENSE_FEATURES = ("best_cosine", "margin", "phrasing_spread", "top_share", "neighbour_share")
 
 
 def features_for(data: CalibrationSet) -> tuple[str, ...]:
@@ -280,37 +302,61 @@ def _cross_validated(standard: np.ndarray, data: CalibrationSet) -> np.ndarray:
     return probabilities
 
 
-def precision_curve(probabilities: np.ndarray, data: CalibrationSet) -> list[CurvePoint]:
-    """Precision, coverage and negatives rejected at thresholds 0.05, 0.10 ... 0.95 and 0.99."""
+def precision_curve(
+    probabilities: np.ndarray, data: CalibrationSet, thresholds: Sequence[float] = ()
+) -> list[CurvePoint]:
+    """Precision, coverage and negatives rejected at each threshold (default 0.05, 0.10 ... 0.95 and 0.99)."""
     is_probe = np.arange(len(data.labels)) < data.positives + data.negatives
+    negative = is_probe & (np.arange(len(data.labels)) >= data.positives)
     answerable = np.arange(len(data.labels)) < data.positives
-    negative = is_probe & ~answerable
+    labelled = ~negative  # answerable probes and feedback labels: what precision is read on
     points = []
-    for threshold in [*np.round(np.arange(0.05, 0.951, 0.05), 2), 0.99]:
+    for threshold in thresholds or _CURVE_THRESHOLDS:
         confident = probabilities >= threshold
-        weight_confident = float(data.weights[confident].sum())
-        right = float((data.weights * data.labels)[confident].sum())
+        weight = float(data.weights[confident & labelled].sum())
+        right = float((data.weights * data.labels)[confident & labelled].sum())
+        false_accepts = int((confident & negative).sum())
+        n_negative = int(negative.sum())
         points.append(
             CurvePoint(
                 threshold=float(threshold),
-                precision=round(right / weight_confident, 4) if weight_confident else 1.0,
+                precision=round(right / weight, 4) if weight else 1.0,
                 coverage=round(float((confident & answerable & (data.labels > 0)).sum() / max(answerable.sum(), 1)), 4),
-                negatives_rejected=round(float((~confident & negative).sum() / max(negative.sum(), 1)), 4),
+                negatives_rejected=round(1 - false_accepts / n_negative, 4) if n_negative else 1.0,
+                precision_lower=round(_wilson(right, weight, upper=False), 4) if weight else 1.0,
+                negatives_confident_upper=round(_wilson(false_accepts, n_negative, upper=True), 4),
             )
         )
     return points
 
 
-def choose_threshold(curve: Sequence[CurvePoint], target_precision: float) -> float:
-    """The lowest threshold from which precision stays at or above the target (else the highest one)."""
-    chosen = curve[-1].threshold
-    for point in reversed(curve):
-        if point.precision < target_precision:
-            break
-        chosen = point.threshold
-    return chosen
+def _wilson(successes: float, trials: float, *, upper: bool) -> float:
+    """The one-sided Wilson score bound of a proportion (`_WILSON_Z`); 0 or 1 with no trials."""
+    if trials <= 0:
+        return 1.0 if upper else 0.0
+    p, z2 = successes / trials, _WILSON_Z**2
+    centre = p + z2 / (2 * trials)
+    half = _WILSON_Z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials**2))
+    return ((centre + half) if upper else (centre - half)) / (1 + z2 / trials)
 
 
-def _reached(curve: Sequence[CurvePoint], threshold: float) -> dict[str, float]:
-    point = next(p for p in curve if p.threshold == threshold)
-    return {"precision": point.precision, "coverage": point.coverage, "negatives_rejected": point.negatives_rejected}
+def choose_threshold(
+    curve: Sequence[CurvePoint], target_precision: float, max_negatives_confident: float
+) -> CurvePoint:
+    """The lowest threshold whose bounds meet both limits (else the highest threshold on the curve)."""
+    safe = [
+        point
+        for point in curve
+        if point.precision_lower >= target_precision and point.negatives_confident_upper <= max_negatives_confident
+    ]
+    return min(safe, key=lambda point: point.threshold) if safe else max(curve, key=lambda point: point.threshold)
+
+
+def _reached(point: CurvePoint) -> dict[str, float]:
+    return {
+        "precision": point.precision,
+        "coverage": point.coverage,
+        "negatives_rejected": point.negatives_rejected,
+        "precision_lower": point.precision_lower,
+        "negatives_confident_upper": point.negatives_confident_upper,
+    }

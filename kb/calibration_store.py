@@ -96,10 +96,16 @@ class CalibrationStore:
             conn.rollback()
         if row is None:
             return None
+        try:
+            model = AnswerModel.from_dict(row["model"])
+        except ValueError as exc:
+            # Written by a release with other features: unusable, so there is no model until the refit.
+            log.warning("stored answer model %s is not usable (%s); it will be refitted", row["id"], exc)
+            return None
         return StoredCalibration(
             id=int(row["id"]),
             state=KbState(int(row["kb_revision"]), row["faq_fingerprint"]),
-            model=AnswerModel.from_dict(row["model"]),
+            model=model,
             curve=[CurvePoint(**point) for point in row["curve"]],
             seconds=float(row["seconds"]),
             fitted_at=row["fitted_at"],

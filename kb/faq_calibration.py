@@ -103,6 +103,7 @@ def fit_rows(
     return fit(
         data,
         target_precision=settings.answer_target_precision,
+        max_negatives_confident=settings.answer_max_out_of_scope_confident,
         fallback_threshold=settings.answer_fallback_threshold,
         min_positives=settings.answer_min_probes,
         min_units=settings.answer_min_units,

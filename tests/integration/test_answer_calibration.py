@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -70,3 +71,22 @@ def test_before_any_fit_the_retriever_uses_the_plain_cosine_threshold(services: 
     retriever = HybridRetriever.from_services(services, answer_model=refresher)
     metadata = retriever.retrieve("anything", top_k=3, kb_confidence_threshold=0.5)["metadata"]
     assert metadata["answer_model"] == "fallback" and metadata["answer_threshold"] == 0.5
+
+
+def test_a_model_stored_for_another_feature_set_is_refitted_not_served(services: Services, tmp_path: Path) -> None:
+    (tmp_path / "login.md").write_text("# Login help\n\n## Password\n\nUse the reset link on the sign-in page.\n")
+    KnowledgeBaseIngestor.from_services(services).run([tmp_path])
+    refresher = _refresher(services)
+    state = refresher.store.state()
+    old = {"kind": "logistic", "threshold": 0.5, "features": ["best_cosine"], "mean": [0.0], "scale": [1.0],
+           "coef": [1.0], "intercept": 0.0, "fitted_on": {}}  # fmt: skip
+    with services.db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO kb_answer_calibration (kb_revision, faq_fingerprint, embedding_model, kind, threshold, model,"
+            " curve, seconds) VALUES (%s, %s, %s, 'logistic', 0.5, %s::jsonb, '[]'::jsonb, 0)",
+            (state.kb_revision, state.faq_fingerprint, services.settings.embedding_model, json.dumps(old)),
+        )
+    assert refresher.load() is None  # an older release's model: unusable, not an error for the first query
+    assert refresher.refresh() is True
+    refitted = refresher.store.latest()
+    assert refitted is not None and refitted.state == state and refitted.model.kind == "fallback"

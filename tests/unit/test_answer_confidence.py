@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 
 from kb.answer_confidence import AnswerModel, QueryTerms, UnitEvidence, answer_features, unit_evidence
-from kb.calibration import CalibrationIndex, CurvePoint, ExtraLabel, Probe, calibration_set, choose_threshold, fit
+from kb.calibration import (
+    CalibrationIndex,
+    CalibrationSet,
+    CurvePoint,
+    ExtraLabel,
+    Probe,
+    calibration_set,
+    choose_threshold,
+    fit,
+    precision_curve,
+)
 from kb.keyword_index import tokenize
 
 
@@ -56,7 +66,15 @@ def test_calibration_fits_a_model_that_separates_held_out_phrasings_from_left_ou
     index, probes = _clustered_index(units=12, rows_per_unit=5)
     data = calibration_set(index, probes)
     assert data.positives == data.negatives == 60
-    calibration = fit(data, target_precision=0.9, fallback_threshold=0.7, min_positives=30, min_units=5, fitted_on={})
+    calibration = fit(
+        data,
+        target_precision=0.9,
+        max_negatives_confident=0.1,
+        fallback_threshold=0.7,
+        min_positives=30,
+        min_units=5,
+        fitted_on={},
+    )
     model = calibration.model
     assert model.kind == "logistic"
     probabilities = model.probabilities(data.features)
@@ -68,7 +86,15 @@ def test_calibration_fits_a_model_that_separates_held_out_phrasings_from_left_ou
 def test_a_tiny_knowledge_base_falls_back_to_the_conservative_threshold_and_says_why() -> None:
     index, probes = _clustered_index(units=3, rows_per_unit=2)
     data = calibration_set(index, probes)
-    calibration = fit(data, target_precision=0.9, fallback_threshold=0.7, min_positives=30, min_units=5, fitted_on={})
+    calibration = fit(
+        data,
+        target_precision=0.9,
+        max_negatives_confident=0.1,
+        fallback_threshold=0.7,
+        min_positives=30,
+        min_units=5,
+        fitted_on={},
+    )
     assert calibration.model.kind == "fallback" and calibration.model.threshold == 0.7
     assert "fewer than the 30" in calibration.model.fitted_on["reason"]
     assert calibration.model.confident({"best_cosine": 0.71}) and not calibration.model.confident({"best_cosine": 0.69})
@@ -89,13 +115,58 @@ def test_extra_feedback_labels_count_with_their_weight() -> None:
     assert data.extra == 1 and data.weights[-1] == 3.0 and data.labels[-1] == 0.0
 
 
-def test_the_threshold_is_the_lowest_from_which_precision_stays_at_the_target() -> None:
-    curve = [CurvePoint(t, p, 0.5, 0.5) for t, p in [(0.1, 0.7), (0.3, 0.92), (0.5, 0.88), (0.7, 0.95), (0.9, 0.99)]]
-    assert choose_threshold(curve, 0.90) == 0.7
+def test_the_threshold_is_the_lowest_whose_bounds_meet_both_the_precision_and_the_out_of_scope_limit() -> None:
+    points = [
+        CurvePoint(0.3, 0.95, 0.9, 0.70, precision_lower=0.93, negatives_confident_upper=0.35),  # too many negatives
+        CurvePoint(0.5, 0.93, 0.8, 0.93, precision_lower=0.91, negatives_confident_upper=0.09),
+        CurvePoint(0.7, 0.92, 0.6, 0.97, precision_lower=0.89, negatives_confident_upper=0.04),  # not precise enough
+        CurvePoint(0.9, 0.99, 0.3, 0.99, precision_lower=0.97, negatives_confident_upper=0.02),
+    ]
+    assert choose_threshold(points, 0.90, 0.10).threshold == 0.5
+    assert choose_threshold(points, 0.95, 0.10).threshold == 0.9
+    assert choose_threshold(points, 0.99, 0.01).threshold == 0.9  # nothing safe: the most cautious point
+
+
+def test_fewer_probes_with_the_same_rates_give_wider_bounds_and_so_a_more_cautious_choice() -> None:
+    def curve(scale: int) -> list[CurvePoint]:
+        # at 0.5: 19 of 20 answerable probes confident and right, 2 of 12 negatives confident
+        probabilities = np.array([0.6] * 19 * scale + [0.6] * 1 * scale + [0.3] * 10 * scale + [0.6] * 2 * scale)
+        labels = np.array([1.0] * 19 * scale + [0.0] * 1 * scale + [0.0] * 10 * scale + [0.0] * 2 * scale)
+        positives = 20 * scale
+        data = _data(probabilities, labels, positives)
+        return precision_curve(probabilities, data, (0.5,))
+
+    small, large = curve(1)[0], curve(20)[0]
+    assert small.precision == large.precision == 0.95 and small.negatives_rejected == large.negatives_rejected
+    assert small.precision_lower < large.precision_lower < 0.95
+    assert small.negatives_confident_upper > large.negatives_confident_upper > 2 / 12
+    assert choose_threshold([small], 0.9, 1.0).precision_lower < 0.9 <= large.precision_lower
+
+
+def _data(probabilities: np.ndarray, labels: np.ndarray, positives: int) -> CalibrationSet:
+    n = len(labels)
+    return CalibrationSet(
+        features=np.zeros((n, 1)),
+        labels=labels,
+        groups=np.arange(n),
+        weights=np.ones(n),
+        positives=positives,
+        negatives=n - positives,
+    )
+
+
+def test_the_neighbour_share_falls_when_other_units_come_close() -> None:
+    clear = answer_features(QueryTerms.of("q"), unit_evidence([("a", 0.80, "x"), ("b", 0.55, "y"), ("c", 0.50, "z")]))
+    crowded = answer_features(QueryTerms.of("q"), unit_evidence([("a", 0.80, "x"), ("b", 0.79, "y"), ("c", 0.78, "z")]))
+    assert clear["neighbour_share"] > 0.99 and 1 / 3 < crowded["neighbour_share"] < 0.45
+    many_ways = answer_features(
+        QueryTerms.of("q"), unit_evidence([("a", 0.80, "x"), ("a", 0.79, "x"), ("b", 0.79, "y")])
+    )
+    assert many_ways["neighbour_share"] == pytest.approx(2 / 3, abs=0.03)
 
 
 def test_a_stored_model_round_trips_and_refuses_another_feature_set() -> None:
-    model = AnswerModel("logistic", 0.6, (0.0,) * 8, (1.0,) * 8, (1.0,) + (0.0,) * 7, -0.5, {"positives": 40})
+    model = AnswerModel("logistic", 0.6, (0.0,) * 9, (1.0,) * 9, (1.0,) + (0.0,) * 8, -0.5, {"positives": 40})
     assert AnswerModel.from_dict(model.as_dict()) == model
     with pytest.raises(ValueError, match="another feature set"):
         AnswerModel.from_dict({**model.as_dict(), "features": ["best_cosine"]})
