@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from kb.answer_confidence import (
     answer_features,
     feature_vector,
 )
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 _BATCH_CELLS = 4_000_000  # probes x rows scored at once (16 MB of float32)
 _FOLDS = 5
@@ -201,16 +204,29 @@ def calibration_set(
     )
 
 
-def fit(
-    data: CalibrationSet,
-    *,
-    target_precision: float,
-    max_negatives_confident: float,
-    fallback_threshold: float,
-    min_positives: int,
-    min_units: int,
-    fitted_on: dict[str, Any],
-) -> Calibration:
+@dataclass(frozen=True)
+class FitLimits:
+    """What a fit must reach, and what a knowledge base needs before one is tried (DOXA_ANSWER_* settings)."""
+
+    target_precision: float
+    max_negatives_confident: float
+    fallback_threshold: float
+    min_positives: int
+    min_units: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> FitLimits:
+        """The limits the settings configure."""
+        return cls(
+            target_precision=settings.answer_target_precision,
+            max_negatives_confident=settings.answer_max_out_of_scope_confident,
+            fallback_threshold=settings.answer_fallback_threshold,
+            min_positives=settings.answer_min_probes,
+            min_units=settings.answer_min_units,
+        )
+
+
+def fit(data: CalibrationSet, limits: FitLimits, fitted_on: dict[str, Any]) -> Calibration:
     """A logistic model and the lowest threshold that is safe on the cross-validated calibration set.
 
     Safe: the precision of confident answerable probes reaches `target_precision` and at most
@@ -225,14 +241,14 @@ def fit(
     units = len(set(data.groups.tolist()))
     described = {**fitted_on, "positives": data.positives, "negatives": data.negatives, "extra_labels": data.extra}
     reason = None
-    if data.positives < min_positives:
-        reason = f"{data.positives} answerable probes, fewer than the {min_positives} needed to calibrate"
-    elif units < min_units:
-        reason = f"{units} FAQs or documents, fewer than the {min_units} needed to calibrate"
+    if data.positives < limits.min_positives:
+        reason = f"{data.positives} answerable probes, fewer than the {limits.min_positives} needed to calibrate"
+    elif units < limits.min_units:
+        reason = f"{units} FAQs or documents, fewer than the {limits.min_units} needed to calibrate"
     elif len(set(data.labels.tolist())) < 2:
         reason = "every probe has the same label"
     if reason is not None:
-        model = AnswerModel.fallback(fallback_threshold, reason)
+        model = AnswerModel.fallback(limits.fallback_threshold, reason)
         return Calibration(AnswerModel(**{**vars(model), "fitted_on": {**described, "reason": reason}}))
     from sklearn.linear_model import LogisticRegression
 
@@ -244,7 +260,7 @@ def fit(
     standard = np.where(columns, (data.features - mean) / scale, 0.0)
     cv_probabilities = _cross_validated(standard, data)
     fine = precision_curve(cv_probabilities, data, _CHOICE_THRESHOLDS)
-    chosen = choose_threshold(fine, target_precision, max_negatives_confident)
+    chosen = choose_threshold(fine, limits.target_precision, limits.max_negatives_confident)
     threshold = chosen.threshold
     curve = sorted({*precision_curve(cv_probabilities, data), chosen}, key=lambda point: point.threshold)
     final = LogisticRegression(C=1.0, max_iter=1000).fit(standard, data.labels, sample_weight=data.weights)
@@ -257,8 +273,8 @@ def fit(
         intercept=float(final.intercept_[0]),
         fitted_on={
             **described,
-            "target_precision": target_precision,
-            "max_negatives_confident": max_negatives_confident,
+            "target_precision": limits.target_precision,
+            "max_negatives_confident": limits.max_negatives_confident,
             "reached": _reached(chosen),
             "features_used": list(used),
             "stand_in_positives": data.stand_in_positives,
@@ -353,10 +369,4 @@ def choose_threshold(
 
 
 def _reached(point: CurvePoint) -> dict[str, float]:
-    return {
-        "precision": point.precision,
-        "coverage": point.coverage,
-        "negatives_rejected": point.negatives_rejected,
-        "precision_lower": point.precision_lower,
-        "negatives_confident_upper": point.negatives_confident_upper,
-    }
+    return {name: value for name, value in vars(point).items() if name != "threshold"}

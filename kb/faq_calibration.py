@@ -17,7 +17,7 @@ import numpy as np
 from core.embeddings import Embedder
 from core.settings import Settings
 from kb.answer_confidence import QueryTerms
-from kb.calibration import Calibration, CalibrationIndex, ExtraLabel, Probe, calibration_set, fit
+from kb.calibration import Calibration, CalibrationIndex, ExtraLabel, FitLimits, Probe, calibration_set, fit
 from kb.evaluation import FaqItem, faq_passages
 from kb.keyword_index import tokenize
 from kb.retrieval import embedded_text
@@ -100,15 +100,8 @@ def fit_rows(
     index, probes = build_probes(rows, embedder)
     usable_extra = extra if len(extra) >= settings.answer_feedback_min_labels else ()
     data = calibration_set(index, probes, usable_extra, extra_weight=settings.answer_feedback_weight)
-    return fit(
-        data,
-        target_precision=settings.answer_target_precision,
-        max_negatives_confident=settings.answer_max_out_of_scope_confident,
-        fallback_threshold=settings.answer_fallback_threshold,
-        min_positives=settings.answer_min_probes,
-        min_units=settings.answer_min_units,
-        fitted_on={**fitted_on, "units": len(set(index.units)), "rows": len(rows), "feedback_labels_seen": len(extra)},
-    )
+    described = {**fitted_on, "units": len(set(index.units)), "rows": len(rows), "feedback_labels_seen": len(extra)}
+    return fit(data, FitLimits.of(settings), described)
 
 
 def fit_empty(settings: Settings, fitted_on: dict[str, Any]) -> Calibration:

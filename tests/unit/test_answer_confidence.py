@@ -11,6 +11,7 @@ from kb.calibration import (
     CalibrationSet,
     CurvePoint,
     ExtraLabel,
+    FitLimits,
     Probe,
     calibration_set,
     choose_threshold,
@@ -18,6 +19,10 @@ from kb.calibration import (
     precision_curve,
 )
 from kb.keyword_index import tokenize
+
+LIMITS = FitLimits(
+    target_precision=0.9, max_negatives_confident=0.1, fallback_threshold=0.7, min_positives=30, min_units=5
+)
 
 
 def test_margin_is_to_the_next_different_unit_not_another_row_of_the_same_one() -> None:
@@ -66,15 +71,7 @@ def test_calibration_fits_a_model_that_separates_held_out_phrasings_from_left_ou
     index, probes = _clustered_index(units=12, rows_per_unit=5)
     data = calibration_set(index, probes)
     assert data.positives == data.negatives == 60
-    calibration = fit(
-        data,
-        target_precision=0.9,
-        max_negatives_confident=0.1,
-        fallback_threshold=0.7,
-        min_positives=30,
-        min_units=5,
-        fitted_on={},
-    )
+    calibration = fit(data, LIMITS, fitted_on={})
     model = calibration.model
     assert model.kind == "logistic"
     probabilities = model.probabilities(data.features)
@@ -86,15 +83,7 @@ def test_calibration_fits_a_model_that_separates_held_out_phrasings_from_left_ou
 def test_a_tiny_knowledge_base_falls_back_to_the_conservative_threshold_and_says_why() -> None:
     index, probes = _clustered_index(units=3, rows_per_unit=2)
     data = calibration_set(index, probes)
-    calibration = fit(
-        data,
-        target_precision=0.9,
-        max_negatives_confident=0.1,
-        fallback_threshold=0.7,
-        min_positives=30,
-        min_units=5,
-        fitted_on={},
-    )
+    calibration = fit(data, LIMITS, fitted_on={})
     assert calibration.model.kind == "fallback" and calibration.model.threshold == 0.7
     assert "fewer than the 30" in calibration.model.fitted_on["reason"]
     assert calibration.model.confident({"best_cosine": 0.71}) and not calibration.model.confident({"best_cosine": 0.69})
