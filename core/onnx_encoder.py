@@ -79,9 +79,11 @@ def export_onnx(model_path: Path, target: Path) -> None:
     try:
         # The tracer warns that a few shape checks (padding length, "is the mask given") become constants;
         # they are constant for this graph, and tests hold the export to PyTorch on lengths up to 256 tokens.
+        # The TorchScript exporter is chosen on purpose (`dynamo=False` below): its deprecation notice is noise.
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
             torch.onnx.export(
                 SentenceGraph(),
                 tuple(sample[n] for n in names),

@@ -86,10 +86,11 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(default=64, gt=0, description="Texts per encoding batch.")
     embedding_device: str = Field(default="cpu", description="Torch device for the embedding model.")
     # Encoder speed (issue 15): the same graph on ONNX Runtime, exported from the local weights at first use.
-    embedding_backend: Literal["torch", "onnx"] = Field(
-        default="torch",
-        description="What runs the embedding model: torch (sentence-transformers) or onnx (the same fp32 graph "
-        "on ONNX Runtime, CPU only, exported once into DOXA_HOME/models; no download, no quantisation).",
+    embedding_backend: Literal["auto", "torch", "onnx"] = Field(
+        default="auto",
+        description="What runs the embedding model: onnx (the same fp32 graph on ONNX Runtime, CPU only, exported "
+        "once into DOXA_HOME/models; no download, no quantisation), torch (sentence-transformers), or auto: onnx "
+        "when DOXA_EMBEDDING_DEVICE is cpu, torch on an accelerator.",
     )
 
     # --- Knowledge base --------------------------------------------------------------------------

@@ -29,6 +29,14 @@ VARIED = [
 
 
 @pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    """The shipped MiniLM on PyTorch (sentence-transformers), the reference the ONNX graph must match."""
+    model = Embedder.from_settings(Settings(embedding_backend="torch", mistral_api_key=None))
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="module")
 def onnx_embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     """The shipped MiniLM on ONNX Runtime, exported into a fresh cache folder (no download)."""
     settings = Settings(home=tmp_path_factory.mktemp("onnx_home"), embedding_backend="onnx", mistral_api_key=None)
@@ -37,8 +45,8 @@ def onnx_embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     return model
 
 
-def test_onnx_vectors_match_pytorch_on_varied_texts(embedder: Embedder, onnx_embedder: Embedder) -> None:
-    torch_vectors = embedder.encode(VARIED)
+def test_onnx_vectors_match_pytorch_on_varied_texts(torch_embedder: Embedder, onnx_embedder: Embedder) -> None:
+    torch_vectors = torch_embedder.encode(VARIED)
     onnx_vectors = onnx_embedder.encode(VARIED)
     one_by_one = np.stack([onnx_embedder.embed_query(text) for text in VARIED])
 
@@ -48,7 +56,9 @@ def test_onnx_vectors_match_pytorch_on_varied_texts(embedder: Embedder, onnx_emb
     assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_onnx_ranks_stackfaq_as_pytorch_does(embedder: Embedder, onnx_embedder: Embedder, shared_data: Path) -> None:
+def test_onnx_ranks_stackfaq_as_pytorch_does(
+    torch_embedder: Embedder, onnx_embedder: Embedder, shared_data: Path
+) -> None:
     faqs = load_faqs(shared_data / "stackfaq" / "faqs.jsonl")
     queries = load_queries(shared_data / "stackfaq" / "queries.jsonl")[::4]
     passages = faq_passages(faqs)
@@ -59,7 +69,7 @@ def test_onnx_ranks_stackfaq_as_pytorch_does(embedder: Embedder, onnx_embedder: 
         scores = model.encode([q.query for q in queries]) @ model.encode(texts).T
         return [list(dict.fromkeys(owners[np.argsort(-row)][:40]))[:10] for row in scores]
 
-    torch_rankings, onnx_rankings = rankings(embedder), rankings(onnx_embedder)
+    torch_rankings, onnx_rankings = rankings(torch_embedder), rankings(onnx_embedder)
     torch_mrr = ranking_metrics(torch_rankings, queries)["mrr_at_10"]
     onnx_mrr = ranking_metrics(onnx_rankings, queries)["mrr_at_10"]
     same_top = np.mean([a[0] == b[0] for a, b in zip(torch_rankings, onnx_rankings, strict=True)])
@@ -93,3 +103,16 @@ def test_onnx_refuses_an_accelerator_and_a_model_without_local_files(tmp_path: P
         not_local.warm_up()
     with pytest.raises(ConfigurationError, match="torch or onnx"):
         Embedder("m", str(tmp_path), 384, backend="tensorflow")
+
+
+@pytest.mark.parametrize(
+    ("backend", "device", "expected"),
+    [("auto", "cpu", "onnx"), ("auto", "cuda", "torch"), ("torch", "cpu", "torch"), ("onnx", "cpu", "onnx")],
+)
+def test_the_auto_backend_is_onnx_on_the_cpu_and_torch_on_an_accelerator(
+    backend: str, device: str, expected: str, tmp_path: Path
+) -> None:
+    settings = Settings.model_validate(
+        {"home": tmp_path, "embedding_backend": backend, "embedding_device": device, "mistral_api_key": None}
+    )
+    assert Embedder.from_settings(settings).backend == expected

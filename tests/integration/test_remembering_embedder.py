@@ -12,9 +12,9 @@ def test_repeated_texts_are_encoded_once(embedder: Embedder, monkeypatch: pytest
     seen: list[list[str]] = []
     original = remembering._model.encode
 
-    def counting(texts: list[str], **kwargs: Any) -> Any:
+    def counting(texts: list[str], *args: Any, **kwargs: Any) -> Any:
         seen.append(list(texts))
-        return original(texts, **kwargs)
+        return original(texts, *args, **kwargs)
 
     monkeypatch.setattr(remembering._model, "encode", counting)
     first = remembering.encode(["reset my password", "invoice charged twice"])
