@@ -118,7 +118,13 @@ class TicketService:
 
     def run(self, ticket: TicketInput) -> TicketOutcome:
         """Start the thread of a new ticket and run it until it ends or waits for feedback."""
-        return self.continue_run(self.accept(ticket))
+        thread_id = self.accept(ticket)
+        with self._exclusive(thread_id):
+            # Accepted just now, so its checkpoint holds the input with the first node next: no state to read
+            # first (`continue_run` reads it). Should a recovering replica have run the whole thread between the
+            # two lines, invoking from its last checkpoint runs nothing more and returns its state.
+            final = self.graph.invoke(None, self._config(thread_id), context=self.context, durability=RUN_DURABILITY)
+        return self._project(thread_id, final)
 
     def accept(self, ticket: TicketInput) -> str:
         """Record a new ticket durably without working on it yet: its row, and a checkpoint holding its input.
