@@ -67,10 +67,11 @@ def export_onnx(model_path: Path, target: Path) -> None:
         def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
             return self.model(dict(zip(names, inputs, strict=True)))["sentence_embedding"]
 
+    # `tokenize` was renamed `preprocess` in sentence-transformers 6 (the old name logs a warning).
+    prepare = getattr(model, "preprocess", None) or model.tokenize
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # `tokenize`, renamed `preprocess` in ST 6
         warnings.simplefilter("ignore", FutureWarning)
-        sample = model.tokenize(["a short sentence", "a somewhat longer sentence to give the tokens axis a size"])
+        sample = prepare(["a short sentence", "a somewhat longer sentence to give the tokens axis a size"])
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
     axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "tokens"} for n in names}
     target.parent.mkdir(parents=True, exist_ok=True)
