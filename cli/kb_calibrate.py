@@ -81,7 +81,7 @@ def print_calibration(stored: StoredCalibration) -> None:
     reached = fitted_on.get("reached", {})
     _console.print(
         f"chosen: the lowest threshold at which precision >= {fitted_on.get('target_precision')} and at most"
-        f" {fitted_on.get('max_negatives_confident')} of the left-out questions are confident (cautious 90% bounds);"
+        f" {fitted_on.get('max_out_of_scope_confident')} of the left-out questions are confident (cautious 90% bounds);"
         f" there precision is {reached.get('precision')} (>= {reached.get('precision_lower')}), coverage"
         f" {reached.get('coverage')}, negatives rejected {reached.get('negatives_rejected')}"
         f" (confident <= {reached.get('negatives_confident_upper')})"

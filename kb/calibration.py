@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -206,43 +206,40 @@ def calibration_set(
 
 @dataclass(frozen=True)
 class FitLimits:
-    """What a fit must reach, and what a knowledge base needs before one is tried (DOXA_ANSWER_* settings)."""
+    """What a fit must reach, and what a knowledge base needs before one is tried.
+
+    Each field is the setting of the same name after `answer_` (DOXA_ANSWER_TARGET_PRECISION, ...).
+    """
 
     target_precision: float
-    max_negatives_confident: float
+    max_out_of_scope_confident: float  # of the same-domain negatives
     fallback_threshold: float
-    min_positives: int
+    min_probes: int  # answerable probes
     min_units: int
 
     @classmethod
     def of(cls, settings: Settings) -> FitLimits:
         """The limits the settings configure."""
-        return cls(
-            target_precision=settings.answer_target_precision,
-            max_negatives_confident=settings.answer_max_out_of_scope_confident,
-            fallback_threshold=settings.answer_fallback_threshold,
-            min_positives=settings.answer_min_probes,
-            min_units=settings.answer_min_units,
-        )
+        return cls(**{limit.name: getattr(settings, f"answer_{limit.name}") for limit in fields(cls)})
 
 
 def fit(data: CalibrationSet, limits: FitLimits, fitted_on: dict[str, Any]) -> Calibration:
     """A logistic model and the lowest threshold that is safe on the cross-validated calibration set.
 
     Safe: the precision of confident answerable probes reaches `target_precision` and at most
-    `max_negatives_confident` of the same-domain negatives are confident, both read at their cautious
+    `max_out_of_scope_confident` of the same-domain negatives are confident, both read at their cautious
     bound (`CurvePoint`). The two are kept apart rather than folded into one precision over a set that is
     half negatives by construction: how many unanswerable questions real traffic holds is not known here,
     and a fixed half would make every threshold as cautious as the worst traffic mix.
 
-    Below `min_positives` answerable probes or `min_units` units, or with one class only, the conservative
+    Below `min_probes` answerable probes or `min_units` units, or with one class only, the conservative
     cosine fallback is returned, saying why.
     """
     units = len(set(data.groups.tolist()))
     described = {**fitted_on, "positives": data.positives, "negatives": data.negatives, "extra_labels": data.extra}
     reason = None
-    if data.positives < limits.min_positives:
-        reason = f"{data.positives} answerable probes, fewer than the {limits.min_positives} needed to calibrate"
+    if data.positives < limits.min_probes:
+        reason = f"{data.positives} answerable probes, fewer than the {limits.min_probes} needed to calibrate"
     elif units < limits.min_units:
         reason = f"{units} FAQs or documents, fewer than the {limits.min_units} needed to calibrate"
     elif len(set(data.labels.tolist())) < 2:
@@ -260,7 +257,7 @@ def fit(data: CalibrationSet, limits: FitLimits, fitted_on: dict[str, Any]) -> C
     standard = np.where(columns, (data.features - mean) / scale, 0.0)
     cv_probabilities = _cross_validated(standard, data)
     fine = precision_curve(cv_probabilities, data, _CHOICE_THRESHOLDS)
-    chosen = choose_threshold(fine, limits.target_precision, limits.max_negatives_confident)
+    chosen = choose_threshold(fine, limits.target_precision, limits.max_out_of_scope_confident)
     threshold = chosen.threshold
     curve = sorted({*precision_curve(cv_probabilities, data), chosen}, key=lambda point: point.threshold)
     final = LogisticRegression(C=1.0, max_iter=1000).fit(standard, data.labels, sample_weight=data.weights)
@@ -274,7 +271,7 @@ def fit(data: CalibrationSet, limits: FitLimits, fitted_on: dict[str, Any]) -> C
         fitted_on={
             **described,
             "target_precision": limits.target_precision,
-            "max_negatives_confident": limits.max_negatives_confident,
+            "max_out_of_scope_confident": limits.max_out_of_scope_confident,
             "reached": _reached(chosen),
             "features_used": list(used),
             "stand_in_positives": data.stand_in_positives,

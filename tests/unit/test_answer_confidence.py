@@ -21,7 +21,7 @@ from kb.calibration import (
 from kb.keyword_index import tokenize
 
 LIMITS = FitLimits(
-    target_precision=0.9, max_negatives_confident=0.1, fallback_threshold=0.7, min_positives=30, min_units=5
+    target_precision=0.9, max_out_of_scope_confident=0.1, fallback_threshold=0.7, min_probes=30, min_units=5
 )
 
 
@@ -159,3 +159,11 @@ def test_a_stored_model_round_trips_and_refuses_another_feature_set() -> None:
     assert AnswerModel.from_dict(model.as_dict()) == model
     with pytest.raises(ValueError, match="another feature set"):
         AnswerModel.from_dict({**model.as_dict(), "features": ["best_cosine"]})
+
+
+def test_the_fit_limits_are_the_answer_settings_of_the_same_names() -> None:
+    from core.settings import Settings
+
+    settings = Settings(answer_target_precision=0.95, answer_min_probes=12, mistral_api_key=None)
+    limits = FitLimits.of(settings)
+    assert limits == FitLimits(0.95, settings.answer_max_out_of_scope_confident, 0.70, 12, settings.answer_min_units)
