@@ -125,13 +125,14 @@ def answer_features(query: QueryTerms, units: Sequence[UnitEvidence], top_unit: 
     others = [unit for unit in units if unit.unit_id != top.unit_id]
     runner_up = max((unit.best for unit in others), default=0.0)
     rows = sorted(((c, unit.unit_id) for unit in units for c in unit.cosines), reverse=True)
+    top_rows = rows[:TOP_ROWS]
     overlap = _overlap(query, top)
     other_overlap = max((_overlap(query, unit) for unit in others[:LEXICAL_UNITS]), default=0.0)
     return {
         "best_cosine": top.best,
         "margin": top.best - runner_up,
         "phrasing_spread": top.best - float(np.mean(top.cosines[:SPREAD_ROWS])),
-        "top_share": sum(unit_id == top.unit_id for _, unit_id in rows[:TOP_ROWS]) / max(len(rows[:TOP_ROWS]), 1),
+        "top_share": sum(unit_id == top.unit_id for _, unit_id in top_rows) / max(len(top_rows), 1),
         "neighbour_share": _neighbour_share(rows, top.unit_id),
         "lexical_overlap": overlap,
         "lexical_margin": overlap - other_overlap,

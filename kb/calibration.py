@@ -319,22 +319,22 @@ def precision_curve(
     probabilities: np.ndarray, data: CalibrationSet, thresholds: Sequence[float] = ()
 ) -> list[CurvePoint]:
     """Precision, coverage and negatives rejected at each threshold (default 0.05, 0.10 ... 0.95 and 0.99)."""
-    is_probe = np.arange(len(data.labels)) < data.positives + data.negatives
-    negative = is_probe & (np.arange(len(data.labels)) >= data.positives)
-    answerable = np.arange(len(data.labels)) < data.positives
+    row = np.arange(len(data.labels))
+    answerable = row < data.positives
+    negative = (row >= data.positives) & (row < data.positives + data.negatives)
     labelled = ~negative  # answerable probes and feedback labels: what precision is read on
+    n_answerable, n_negative = int(answerable.sum()), int(negative.sum())
     points = []
     for threshold in thresholds or _CURVE_THRESHOLDS:
         confident = probabilities >= threshold
         weight = float(data.weights[confident & labelled].sum())
         right = float((data.weights * data.labels)[confident & labelled].sum())
         false_accepts = int((confident & negative).sum())
-        n_negative = int(negative.sum())
         points.append(
             CurvePoint(
                 threshold=float(threshold),
                 precision=round(right / weight, 4) if weight else 1.0,
-                coverage=round(float((confident & answerable & (data.labels > 0)).sum() / max(answerable.sum(), 1)), 4),
+                coverage=round(float((confident & answerable & (data.labels > 0)).sum()) / max(n_answerable, 1), 4),
                 negatives_rejected=round(1 - false_accepts / n_negative, 4) if n_negative else 1.0,
                 precision_lower=round(_wilson(right, weight, upper=False), 4) if weight else 1.0,
                 negatives_confident_upper=round(_wilson(false_accepts, n_negative, upper=True), 4),
@@ -354,13 +354,13 @@ def _wilson(successes: float, trials: float, *, upper: bool) -> float:
 
 
 def choose_threshold(
-    curve: Sequence[CurvePoint], target_precision: float, max_negatives_confident: float
+    curve: Sequence[CurvePoint], target_precision: float, max_out_of_scope_confident: float
 ) -> CurvePoint:
     """The lowest threshold whose bounds meet both limits (else the highest threshold on the curve)."""
     safe = [
         point
         for point in curve
-        if point.precision_lower >= target_precision and point.negatives_confident_upper <= max_negatives_confident
+        if point.precision_lower >= target_precision and point.negatives_confident_upper <= max_out_of_scope_confident
     ]
     return min(safe, key=lambda point: point.threshold) if safe else max(curve, key=lambda point: point.threshold)
 
