@@ -8,8 +8,9 @@ first, so both see the same load on a shared machine: short queries (StackFAQ), 
 (BANKING77 tickets as the mining graph embeds them: body + closure notes) and ticket-length texts
 (StackFAQ question + top answer, up to the model's 256 tokens). Then one query at a time
 (`embed_query`, p50 / p95), and, with `--mining N`, one FAQ-mining run of N BANKING77 tickets end to
-end per backend (benchmarks/mining.py's harness) with its ratio to the bare encoder on the same texts.
-Figures print as Markdown with the load average; copy them to BENCHMARKS.md.
+end per backend (benchmarks/mining.py's harness) with its ratio to the bare encoder on the same texts:
+the texts the run embedded (ticket texts and candidate questions), in the calls it made, encoded again
+right after it. Figures print as Markdown with the commit and the load average; copy them to BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.corpus import DATA
-from benchmarks.mining import banking77_tickets, scale_run
+from benchmarks.mining import banking77_tickets, code_commit, scale_run
 from benchmarks.retrieval_quality import machine
 from core.embeddings import Embedder
 from core.settings import Settings
@@ -73,7 +74,7 @@ def main() -> None:
         embedder.warm_up()
         print(f"{name}: loaded (export included for onnx) in {time.perf_counter() - started:.1f} s")
     sets = text_sets(args.texts)
-    print(f"# {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {machine()}, load {load()}")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {machine()}, commit {code_commit()}, load {load()}")
     rates: dict[tuple[str, str], list[float]] = {}
     for round_number in range(args.rounds):
         order = list(backends) if round_number % 2 == 0 else list(reversed(backends))
@@ -97,18 +98,18 @@ def main() -> None:
     cells = [f"{np.percentile(latencies[n], 50):.1f} / {np.percentile(latencies[n], 95):.1f}" for n in backends]
     print(f"| one query, embed_query p50 / p95 ms | {cells[0]} | {cells[1]} | - |")
     if args.mining:
-        mined = banking77_tickets(args.mining)
-        texts = [clustering_text("", t["body"], t["closurenotes"]) for t in mined][:2000]
         print(
-            f"\n| mining {args.mining:,} BANKING77 tickets | tickets/s | embedding share | bare encoder on the"
-            " same texts, /s | mining / bare | load |\n|---|---|---|---|---|---|"
+            f"\n| mining {args.mining:,} BANKING77 tickets | tickets/s | embedding share | texts embedded (calls)"
+            " | bare encoder on the same texts, tickets/s | mining / bare | load before / after |"
+            "\n|---|---|---|---|---|---|---|"
         )
         for name in backends:
-            bare = rate(backends[name], texts)
-            row = scale_run(backends[name], False, args.mining)
+            before = load()
+            row = scale_run(backends[name], False, args.mining, bare=True)
             print(
-                f"| {name} | {row['tickets_per_second']} | {row['embedding_share']:.0%} | {bare:.0f} |"
-                f" {row['tickets_per_second'] / bare:.0%} | {load()} |",
+                f"| {name} | {row['tickets_per_second']} | {row['embedding_share']:.0%} | {row['embedded_texts']:,}"
+                f" ({len(row['encode_calls'])}) | {row['bare_tickets_per_second']} | {row['mining_over_bare']:.0%}"
+                f" | {before} / {load()} |",
                 flush=True,
             )
 

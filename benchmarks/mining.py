@@ -8,9 +8,12 @@
     timings per step. The minimum body length is 0 here: 18 of the queries are shorter than the default 30.
 (b) 10,000 tickets: BANKING77 customer queries (../shared/data/banking77) as Closed tickets whose closure
     notes are one resolution text per intent (the data set has no answers), mined end to end offline:
-    tickets per second, the embedding's share of the time, and the checkpoint bytes the run wrote.
+    tickets per second, the embedding's share of the time, and the checkpoint bytes the run wrote. With
+    --bare, the texts the run embedded (ticket texts and candidate questions, in the calls it made) are
+    encoded again by the bare encoder right after the run: mining / bare is that encoder time over the
+    run's time, so 100% would be a pipeline that costs nothing beyond its embeddings.
 
-Usage: python -m benchmarks.mining [--skip-10k] [--json]
+Usage: python -m benchmarks.mining [--skip-10k] [--bare] [--json]
 Vectors are cached under benchmarks/out/ (keyed by model and texts) with --cache-vectors; timings are
 then no longer those of a cold run, and the embedding share is reported as cached.
 """
@@ -21,6 +24,7 @@ import argparse
 import hashlib
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +64,7 @@ class TimedEmbedder:
         self.seconds = 0.0
         self.texts = 0
         self.cached_calls = 0
+        self.calls: list[list[str]] = []  # every call's texts, in order, for the bare replay
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         started = time.perf_counter()
@@ -75,10 +80,35 @@ class TimedEmbedder:
                 np.save(path, vectors)
         self.seconds += time.perf_counter() - started
         self.texts += len(texts)
+        self.calls.append(list(texts))
         return vectors
 
     def embed_query(self, text: str) -> Vectors:
         return self.encode([text])[0]
+
+
+def bare_seconds(embedder: Embedder, calls: list[list[str]]) -> float:
+    """Seconds the bare encoder takes for the same texts in the same calls (no graph, no stores)."""
+    started = time.perf_counter()
+    for texts in calls:
+        embedder.encode(texts)
+    return time.perf_counter() - started
+
+
+def code_commit() -> str:
+    """The commit measured, with the uncommitted files (if any) among the code a mining run executes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "faq_mining", "core", "text", "benchmarks"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+    except OSError:
+        return "unknown commit"
+    files = [line[3:] for line in changed.stdout.splitlines()]
+    return head.stdout.strip() + (f" (+ uncommitted: {', '.join(files)})" if files else "")
 
 
 def banking77_tickets(count: int) -> list[dict[str, Any]]:
@@ -102,8 +132,13 @@ def banking77_tickets(count: int) -> list[dict[str, Any]]:
     return tickets
 
 
-def mine(home: Path, tickets: list[dict[str, Any]], embedder: Embedder, cache: bool, **policy: Any) -> dict[str, Any]:
-    """Import the tickets into chdb and run one mining run over them on a fresh embedded Postgres."""
+def mine(
+    home: Path, tickets: list[dict[str, Any]], embedder: Embedder, cache: bool, bare: bool = False, **policy: Any
+) -> dict[str, Any]:
+    """Import the tickets into chdb and run one mining run over them on a fresh embedded Postgres.
+
+    With `bare`, the bare encoder then encodes the run's texts again (see the module docstring).
+    """
     settings = Settings(home=home, mistral_api_key=None, clickhouse_url=None)
     db = Database.open(settings)
     try:
@@ -142,6 +177,14 @@ def mine(home: Path, tickets: list[dict[str, Any]], embedder: Embedder, cache: b
         clickhouse.close()
     finally:
         db.close()
+    replay = {}
+    if bare:
+        encoder_seconds = bare_seconds(embedder, timed.calls)
+        replay = {
+            "bare_seconds": round(encoder_seconds, 2),
+            "bare_tickets_per_second": round(run.stats.processed / encoder_seconds, 1),
+            "mining_over_bare": round(encoder_seconds / seconds, 3),
+        }
     return {
         "imported": report.imported,
         "stats": run.stats.model_dump(exclude={"failures"}),
@@ -151,6 +194,8 @@ def mine(home: Path, tickets: list[dict[str, Any]], embedder: Embedder, cache: b
         "embedding_seconds": round(timed.seconds, 2),
         "embedding_share": round(timed.seconds / seconds, 3),
         "embedded_texts": timed.texts,
+        "encode_calls": [len(texts) for texts in timed.calls],
+        **replay,
         "embedding_cached": timed.cached_calls > 0,
         "steps": steps,
         "checkpoint_bytes": int(checkpoint["bytes"]) if checkpoint else None,
@@ -181,11 +226,11 @@ def stackfaq_run(embedder: Embedder, cache: bool) -> dict[str, Any]:
     }
 
 
-def scale_run(embedder: Embedder, cache: bool, count: int) -> dict[str, Any]:
+def scale_run(embedder: Embedder, cache: bool, count: int, bare: bool = False) -> dict[str, Any]:
     tickets = banking77_tickets(count)
     intents: dict[str, str] = {ticket["id"]: ticket["category"] for ticket in tickets}
     with tempfile.TemporaryDirectory() as home:
-        result = mine(Path(home), tickets, embedder, cache, min_body_chars=0)
+        result = mine(Path(home), tickets, embedder, cache, bare, min_body_chars=0)
     candidates = result.pop("candidates")
     per_intent: defaultdict[str, int] = defaultdict(int)
     for sources in candidates:
@@ -198,6 +243,7 @@ def main() -> None:
     parser.add_argument("--skip-10k", action="store_true", help="Skip the 10,000-ticket run.")
     parser.add_argument("--cache-vectors", action="store_true", help="Reuse vectors cached under benchmarks/out.")
     parser.add_argument("--count", type=int, default=10_000, help="Tickets of the scale run.")
+    parser.add_argument("--bare", action="store_true", help="Time the bare encoder on the scale run's texts.")
     parser.add_argument("--json", action="store_true", help="Print the results as JSON only.")
     args = parser.parse_args()
 
@@ -205,12 +251,14 @@ def main() -> None:
     embedder.warm_up()
     results: dict[str, Any] = {"stackfaq": stackfaq_run(embedder, args.cache_vectors)}
     if not args.skip_10k:
-        results["scale"] = scale_run(embedder, args.cache_vectors, args.count)
+        results["scale"] = scale_run(embedder, args.cache_vectors, args.count, args.bare)
+    results["commit"] = code_commit()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "mining.json").write_text(json.dumps(results, indent=2))
     if args.json:
         print(json.dumps(results, indent=2))
         return
+    print(f"commit {results.pop('commit')}")
     for name, row in results.items():
         stats = row["stats"]
         print(
@@ -225,6 +273,12 @@ def main() -> None:
             f" = {row['embedding_share']:.0%}{' (cached)' if row['embedding_cached'] else ''},"
             f" checkpoints {row['checkpoint_bytes'] / 1024:.0f} KiB"
         )
+        if "bare_seconds" in row:
+            print(
+                f"  embedded {row['embedded_texts']} texts in calls of {row['encode_calls']}; the bare encoder on them:"
+                f" {row['bare_seconds']} s ({row['bare_tickets_per_second']} tickets/s), mining / bare"
+                f" {row['mining_over_bare']:.1%}"
+            )
         print(f"  steps: {row['steps']}")
 
 
