@@ -26,17 +26,15 @@ from types import FrameType
 from typing import Any
 
 import psutil
-from prometheus_client import Counter
 
-from core.metrics import REGISTRY
+from core.metrics import counter
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_POSTGRES_RESTARTS = Counter(
+EMBEDDED_POSTGRES_RESTARTS = counter(
     "doxa_embedded_postgres_restarts",
     "Times this process found the embedded PostgreSQL dead and started it again, by outcome (ok, failed).",
     ["outcome"],
-    registry=REGISTRY,
 )
 
 

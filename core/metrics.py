@@ -40,60 +40,52 @@ ProcessCollector(registry=REGISTRY)
 PlatformCollector(registry=REGISTRY)
 GCCollector(registry=REGISTRY)
 
+
+def counter(name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
+    """A counter on Doxa's registry (exported as `<name>_total`)."""
+    return Counter(name, documentation, labels, registry=REGISTRY)
+
+
+def histogram(name: str, documentation: str, buckets: Sequence[float], labels: Sequence[str] = ()) -> Histogram:
+    """A histogram on Doxa's registry."""
+    return Histogram(name, documentation, labels, buckets=buckets, registry=REGISTRY)
+
+
 # --- Ticket graph (incremented by the API's run path) -------------------------------------------
-TICKET_RUNS = Counter(
+TICKET_RUNS = counter(
     "doxa_ticket_runs",
     "Ticket runs and resumes finished by this process, by the status the thread reached.",
     ["kind", "outcome"],
-    registry=REGISTRY,
 )
-TICKET_RUN_FAILURES = Counter(
-    "doxa_ticket_run_failures", "Ticket runs that raised instead of ending or waiting.", ["kind"], registry=REGISTRY
+TICKET_RUN_FAILURES = counter(
+    "doxa_ticket_run_failures", "Ticket runs that raised instead of ending or waiting.", ["kind"]
 )
-KB_CONFIDENT_RUNS = Counter(
+KB_CONFIDENT_RUNS = counter(
     "doxa_ticket_kb_confident_runs",
     "Finished runs that searched the knowledge base, by whether it was confident.",
     ["kb_confident"],
-    registry=REGISTRY,
 )
-NODE_LATENCY = Histogram(
+NODE_LATENCY = histogram(
     "doxa_ticket_node_seconds",
     "Time one ticket-graph node took, by node.",
+    (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
     ["node"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-    registry=REGISTRY,
 )
-NODE_ERRORS = Counter(
-    "doxa_ticket_node_errors", "Node attempts that raised (retried or failed), by node.", ["node"], registry=REGISTRY
-)
-LLM_FALLBACKS = Counter(
-    "doxa_llm_fallbacks",
-    "LLM calls that fell back to the offline path, by node.",
-    ["node"],
-    registry=REGISTRY,
-)
+NODE_ERRORS = counter("doxa_ticket_node_errors", "Node attempts that raised (retried or failed), by node.", ["node"])
+LLM_FALLBACKS = counter("doxa_llm_fallbacks", "LLM calls that fell back to the offline path, by node.", ["node"])
 
 # --- FAQ mining (for the mining graph and its schedule to increment) ------------------------------
-MINING_RUNS = Counter(
-    "doxa_mining_runs", "FAQ-mining runs, by how they ended (ok, failed, skipped).", ["status"], registry=REGISTRY
-)
-MINING_TICKETS = Counter(
+MINING_RUNS = counter("doxa_mining_runs", "FAQ-mining runs, by how they ended (ok, failed, skipped).", ["status"])
+MINING_TICKETS = counter(
     "doxa_mining_tickets",
     "Resolved tickets the mining graph read, by what became of them (staged, duplicate, redacted, dropped...).",
     ["outcome"],
-    registry=REGISTRY,
 )
-MINING_CANDIDATES = Counter(
-    "doxa_mining_faq_candidates",
-    "FAQ candidates staged for review, by kind (new, merge).",
-    ["kind"],
-    registry=REGISTRY,
+MINING_CANDIDATES = counter(
+    "doxa_mining_faq_candidates", "FAQ candidates staged for review, by kind (new, merge).", ["kind"]
 )
-MINING_RUN_SECONDS = Histogram(
-    "doxa_mining_run_seconds",
-    "Duration of one FAQ-mining run.",
-    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
-    registry=REGISTRY,
+MINING_RUN_SECONDS = histogram(
+    "doxa_mining_run_seconds", "Duration of one FAQ-mining run.", (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
 )
 
 
