@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -18,6 +19,7 @@ from state.ticket import TicketInput, TicketState
 from text.markdown_text import shorten, to_plain_text
 
 _ANSWER_CHARS = 1500
+SHOWN_PASSAGES = 3  # passages the composer is given, numbered [1]..[3]
 _PUBLIC_ADDRESS = re.compile(r"^https?://\S+$", re.IGNORECASE)
 NOTHING_NEW_REASON = "the knowledge base has nothing new to propose after the customer said the answer did not help"
 
@@ -26,6 +28,9 @@ class ComposedAnswer(BaseModel):
     """What the LLM writes: the explanation part of the reply (greeting and sources are added by Doxa)."""
 
     answer: str = Field(min_length=1, description="The explanation and steps, in the customer's language.")
+    passages_used: list[int] = Field(
+        default_factory=list, description="The numbers [n] of the passages the answer draws on; empty: all of them."
+    )
 
 
 def greeting(ticket: TicketInput, language: email_text.Language) -> str:
@@ -49,10 +54,29 @@ def citation_line(citation: Citation, language: email_text.Language) -> str:
     return f"- {citation.title}{where}{address}"
 
 
-def sources_block(solution: Solution, language: email_text.Language) -> str:
+def sources_block(citations: Sequence[Citation], language: email_text.Language) -> str:
     """The citation list that ends every answer (each source once)."""
-    lines = list(dict.fromkeys(citation_line(citation, language) for citation in solution.citations))
+    lines = list(dict.fromkeys(citation_line(citation, language) for citation in citations))
     return "\n".join([email_text.SOURCES[language], *lines]) if lines else ""
+
+
+def citations_used(solution: Solution, passage_numbers: Sequence[int]) -> list[Citation]:
+    """The citations of the passages an answer draws on (numbered from 1 as the composer saw them).
+
+    A reply cites what it says, not every passage retrieved beside it; with no usable number (an LLM that
+    named none, or only numbers it was not shown) every citation stays.
+    """
+    shown = solution.results[:SHOWN_PASSAGES]
+    used = {source_key(shown[n - 1]) for n in passage_numbers if 1 <= n <= len(shown)}
+    kept = [citation for citation in solution.citations if (citation.source, citation.section) in used]
+    return kept or list(solution.citations)
+
+
+def source_key(passage: dict[str, object]) -> tuple[str, str]:
+    """(source, section) of a retrieved passage: what a citation names."""
+    metadata = passage.get("metadata")
+    meta = metadata if isinstance(metadata, dict) else {}
+    return str(meta.get("source", "")), str(meta.get("section", ""))
 
 
 def top_passage_url(solution: Solution) -> str | None:
@@ -89,7 +113,12 @@ def answer_digest(text: str) -> str:
 
 
 def answer_email(
-    ticket: TicketInput, solution: Solution, answer: str, template: EmailTemplate, *, retry: bool = False
+    ticket: TicketInput,
+    citations: Sequence[Citation],
+    answer: str,
+    template: EmailTemplate,
+    *,
+    retry: bool = False,
 ) -> Email:
     """Assemble greeting, intro, answer, closing question and sources in the ticket's language."""
     language = email_text.language_of(f"{ticket.subject} {ticket.body}")
@@ -98,7 +127,7 @@ def answer_email(
         email_text.RETRY_INTRO[language] if retry else email_text.INTRO[template][language],
         answer.strip(),
         email_text.CLOSING[template][language],
-        sources_block(solution, language),
+        sources_block(citations, language),
         email_text.SIGNATURE[language],
     ]
     return Email(
@@ -134,13 +163,14 @@ def compose_response(state: TicketState, runtime: Runtime[TicketContext]) -> dic
     """
     ticket, solution, attempt = state["ticket"], state["solution"], state.get("attempt", 1)
     template: EmailTemplate = "auto_confident" if solution.kb_confident and attempt == 1 else "solution"
-    passages = "\n\n".join(f"[{i + 1}] {r['chunk_text']}" for i, r in enumerate(solution.results[:3]))
+    shown = solution.results[:SHOWN_PASSAGES]
+    passages = "\n\n".join(f"[{i + 1}] {r['chunk_text']}" for i, r in enumerate(shown))
     composed, fallback = llm_or_offline(
         runtime,
         "compose_response",
         COMPOSE,
         ComposedAnswer,
-        lambda: ComposedAnswer(answer=offline_answer(solution)),
+        lambda: ComposedAnswer(answer=offline_answer(solution), passages_used=[1]),
         subject=ticket.subject,
         body=ticket.body,
         passages=passages,
@@ -154,7 +184,8 @@ def compose_response(state: TicketState, runtime: Runtime[TicketContext]) -> dic
             "path": ["compose_response"],
             **fallback,
         }
-    email = answer_email(ticket, solution, text, template, retry=attempt > 1)
+    citations = citations_used(solution, composed.passages_used)
+    email = answer_email(ticket, citations, text, template, retry=attempt > 1)
     return {
         "email": email,
         "answer_digests": [digest],

@@ -60,11 +60,12 @@ CLASSIFY = Prompt(
 
 COMPOSE = Prompt(
     name="compose_answer",
-    version=1,
+    version=2,
     system=(
         "You write the reply of a help desk to a customer, in the customer's language, using ONLY the knowledge "
         "base passages given. Be concise and concrete: the steps to follow, then one sentence inviting the "
-        "customer to say whether it solved the problem. Do not invent facts, links or promises. "
+        "customer to say whether it solved the problem. Do not invent facts, links or promises. In "
+        "passages_used, give the numbers [n] of the passages your reply draws on. "
         f"{_UNTRUSTED}"
     ),
     user="<ticket>\nSubject: {subject}\n\n{body}\n</ticket>\n\nKnowledge base passages:\n{passages}",

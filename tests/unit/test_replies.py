@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from nodes.compose_response import answer_digest, answer_text, escalation_opening, offline_answer, sources_block
+from nodes.compose_response import (
+    answer_digest,
+    answer_text,
+    citations_used,
+    escalation_opening,
+    offline_answer,
+    sources_block,
+)
 from state.agents import Citation, Evaluation, Solution
 from text.markdown_text import resolve_link, shorten, to_plain_text
 
@@ -19,7 +26,7 @@ def passage(text: str, url: str | None) -> dict[str, Any]:
 
 @pytest.mark.parametrize("source", ["/work/main/examples/a.md", "C:\\kb\\a.md", "uploads/a.md", "file:///srv/a.md"])
 def test_a_server_path_is_never_cited(source: str) -> None:
-    block = sources_block(Solution(citations=[Citation(title="Proxy errors", source=source)]), "en")
+    block = sources_block([Citation(title="Proxy errors", source=source)], "en")
     assert block == "Sources:\n- Proxy errors"
 
 
@@ -29,12 +36,34 @@ def test_a_public_url_is_cited_and_an_faq_by_its_question() -> None:
         Citation(title="Proxy errors", source=ARTICLE_URL, section="Proxy errors > Fixes"),
         Citation(title="Proxy errors", source=ARTICLE_URL, section="Proxy errors > Fixes"),
     ]
-    assert sources_block(Solution(citations=citations), "en").splitlines() == [
+    assert sources_block(citations, "en").splitlines() == [
         "Sources:",
         "- Frequently asked question: How do I use a bridge?",
         "- Proxy errors > Fixes",
         f"  {ARTICLE_URL}",
     ]
+
+
+def retrieved_from(*sources: tuple[str, str]) -> Solution:
+    """A solution whose passages come from these (source, section) pairs, each cited once."""
+    results: list[dict[str, object]] = [
+        {"chunk_text": f"text of {section}", "metadata": {"source": source, "section": section}}
+        for source, section in sources
+    ]
+    citations = [Citation(title=source, source=source, section=section) for source, section in sources]
+    return Solution(results=results, citations=citations)
+
+
+def test_a_reply_cites_only_the_passages_it_draws_on() -> None:
+    solution = retrieved_from(("https://h.example/proxy", "Proxy > Refused"), ("https://h.example/tls", "TLS"))
+    assert [c.section for c in citations_used(solution, [1])] == ["Proxy > Refused"]
+    assert [c.section for c in citations_used(solution, [2, 1])] == ["Proxy > Refused", "TLS"]
+
+
+@pytest.mark.parametrize("numbers", [[], [7], [0, -1]])
+def test_without_a_usable_passage_number_every_citation_stays(numbers: list[int]) -> None:
+    solution = retrieved_from(("https://h.example/proxy", "Proxy > Refused"), ("https://h.example/tls", "TLS"))
+    assert citations_used(solution, numbers) == solution.citations
 
 
 def test_relative_links_resolve_against_the_document_url_or_keep_their_text() -> None:

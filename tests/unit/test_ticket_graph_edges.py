@@ -8,6 +8,8 @@ tests/integration/test_ticket_graph_edges_on_postgres.py runs the ones whose che
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,7 +24,7 @@ from graph.ticket_service import CHECKPOINT_TYPES, TicketOutcome, outcome_from_s
 from nodes.context import TicketContext
 from nodes.policy import TicketPolicy
 from state.ticket import CustomerFeedback, TicketInput
-from tests.fakes import CannedRetriever, HashingEmbedder, KeywordClassifier, MemoryOutbox, MemoryTicketRecords
+from tests.fakes import CannedRetriever, HashingEmbedder, KeywordClassifier, MemoryOutbox, MemoryTicketRecords, passage
 
 pytestmark = pytest.mark.parametrize("checkpointer", ["memory"], indirect=True)
 
@@ -110,6 +112,25 @@ def test_kb_path_to_an_answer_that_waits_for_feedback(checkpointer: BaseCheckpoi
     assert desk.waits_in("T-100") == ("await_feedback",)
     assert desk.retriever.calls[0]["category"] == "authentification"
     assert desk.outbox.templates("T-100") == ["auto_confident"]
+
+
+class TwoArticleRetriever(CannedRetriever):
+    """The password passage first, then a passage of another article the reply does not use."""
+
+    def retrieve(self, query: str, keywords: Sequence[str], category: str | None, **options: Any) -> dict[str, Any]:
+        retrieved = super().retrieve(query, keywords, category, **options)
+        other = passage("c9", "TLS handshakes fail when the clock is wrong.", self.similarity - 0.1)
+        other["metadata"].update(source="help/tls.md", section="TLS", title="TLS")
+        return {**retrieved, "results": [retrieved["results"][0], other]}
+
+
+def test_an_offline_reply_cites_only_the_passage_it_sends(checkpointer: BaseCheckpointSaver[Any]) -> None:
+    desk = Desk(checkpointer, similarity=0.9)
+    desk.context = replace(desk.context, retriever=TwoArticleRetriever(similarity=0.9))
+    desk.run(PASSWORD_TICKET)
+    (body,) = [m.body for m in desk.outbox.messages.values() if m.ticket_id == "T-100"]
+    assert "Reset password" in body and "- Account > Reset" in body
+    assert "TLS" not in body
 
 
 @pytest.mark.checkpoints

@@ -74,8 +74,8 @@ def test_kb_confident_threshold_edge(similarity: float, confident: bool) -> None
 
 
 def test_sources_print_the_title_once() -> None:
-    solution = Solution(citations=[Citation(title="Tor", source="https://h.example/tor", section="Tor > Bridges")])
-    assert sources_block(solution, "en") == "Sources:\n- Tor > Bridges\n  https://h.example/tor"
+    citations = [Citation(title="Tor", source="https://h.example/tor", section="Tor > Bridges")]
+    assert sources_block(citations, "en") == "Sources:\n- Tor > Bridges\n  https://h.example/tor"
 
 
 @pytest.mark.parametrize(
