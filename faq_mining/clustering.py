@@ -101,14 +101,20 @@ def _neighbour_components(unit: npt.NDArray[np.float32], threshold: float) -> tu
 
     Only one block's edges exist at a time, and each block is reduced to edges between the components
     found so far, so even a batch of near-identical tickets (n^2 / 2 edges) stays within O(block * n).
+    A block of rows is compared with its own and later rows only (an earlier row's pairs were seen in
+    its block), and the search stops once every row not yet compared is in one component already:
+    nothing left could join two components (a batch that is one component, as templated closure notes
+    make it, needs about one block).
     """
     count = unit.shape[0]
     min_similarity = 1.0 - threshold - _EDGE_SLACK
     component_of = np.arange(count)
     for start in range(0, count, _BLOCK_ROWS):
-        similarities = unit[start : start + _BLOCK_ROWS] @ unit.T
+        if (component_of[start:] == component_of[start]).all():
+            break
+        similarities = unit[start : start + _BLOCK_ROWS] @ unit[start:].T
         rows, cols = np.nonzero(similarities >= min_similarity)
-        left, right = component_of[rows + start], component_of[cols]
+        left, right = component_of[rows + start], component_of[cols + start]
         joining = left != right
         if not joining.any():
             continue
@@ -128,16 +134,21 @@ def _members_by_label(labels: npt.NDArray[np.integer], label_count: int) -> list
 
 
 def _condensed_cosine_distances(unit: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-    """Pairwise cosine distances in scipy's condensed order, without an m x m intermediate."""
+    """Pairwise cosine distances in scipy's condensed order, without an m x m intermediate.
+
+    Each block of rows is multiplied with its own and later rows only (the upper triangle, half the
+    products), and each row's distances are written straight into the condensed array (float32
+    arithmetic, as before, so the linkage sees the same values bit for bit).
+    """
     count = unit.shape[0]
     condensed = np.empty(count * (count - 1) // 2, dtype=np.float64)
     position = 0
     for start in range(0, count, _BLOCK_ROWS):
-        block = unit[start : start + _BLOCK_ROWS] @ unit.T
+        block = unit[start : start + _BLOCK_ROWS] @ unit[start:].T
         for offset, row in enumerate(block):
-            index = start + offset
-            tail = row[index + 1 :]
-            condensed[position : position + tail.shape[0]] = 1.0 - tail
-            position += tail.shape[0]
+            tail = row[offset + 1 :]
+            end = position + tail.shape[0]
+            np.subtract(1.0, tail, out=condensed[position:end], dtype=np.float32, casting="same_kind")
+            position = end
     np.clip(condensed, 0.0, 2.0, out=condensed)
     return condensed

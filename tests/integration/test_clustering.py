@@ -13,6 +13,7 @@ from scipy.spatial.distance import pdist
 
 from core.embeddings import Embedder
 from core.errors import InvalidInputError
+from faq_mining import clustering
 from faq_mining.clustering import Linkage, cluster_tickets, clustering_text
 
 
@@ -29,6 +30,27 @@ def test_component_split_gives_the_same_groups_as_plain_agglomerative_clustering
     groups = cluster_tickets(vectors, threshold=0.35, linkage=method)
     assert sorted(groups) == reference_groups(vectors, 0.35, method)
     assert sorted(i for group in groups for i in group) == list(range(400))
+
+
+def test_batches_over_several_blocks_give_the_same_groups_as_plain_agglomerative_clustering() -> None:
+    # 1,300 rows are three blocks of the component search and of the distances: pairs between blocks, and a
+    # search that stops early once the rows left are one component (the last 500 are one tight group) while
+    # earlier rows are still in several.
+    rng = np.random.default_rng(11)
+    centres = rng.normal(size=(12, 24))
+    spread = centres[rng.integers(0, 12, 800)] + 0.3 * rng.normal(size=(800, 24))
+    tight = centres[0] + 0.01 * rng.normal(size=(500, 24))
+    vectors = np.concatenate([spread, tight]).astype(np.float32)
+    for method in ("complete", "average", "single"):
+        assert sorted(cluster_tickets(vectors, threshold=0.3, linkage=method)) == reference_groups(vectors, 0.3, method)
+
+
+def test_condensed_distances_are_scipys_order_and_values() -> None:
+    rng = np.random.default_rng(3)
+    unit = rng.normal(size=(1100, 16)).astype(np.float32)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    condensed = clustering._condensed_cosine_distances(unit)
+    np.testing.assert_allclose(condensed, pdist(unit.astype(np.float64), "cosine"), atol=1e-6)
 
 
 def test_groups_are_deterministic_largest_first_and_scale_free() -> None:
