@@ -145,33 +145,40 @@ class NodeEventRecorder(BaseCallbackHandler):
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         """A node finished: observe its latency, count its fallbacks, publish its update."""
-        with self._lock:
-            started = self._nodes.pop(run_id, None)
-        if started is None:
+        finished = self._finished_node(run_id)
+        if finished is None:
             return
-        node, since = started
-        seconds = time.perf_counter() - since
+        node, seconds = finished
         NODE_LATENCY.labels(node=node).observe(seconds)
         update = outputs if isinstance(outputs, dict) else {}
         for fallback in update.get("fallbacks") or []:
             LLM_FALLBACKS.labels(node=str(fallback)).inc()
         data = {"node": node, "seconds": round(seconds, 4), "update": to_jsonable_python(update, fallback=str)}
-        self.broker.publish(self.thread_id, TicketEvent("node", data))
+        self._publish("node", data)
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         """A node raised: an interrupt means it waits; anything else is counted (a retry may follow)."""
+        finished = self._finished_node(run_id)
+        if finished is None:
+            return
+        node, seconds = finished
+        if isinstance(error, GraphBubbleUp):
+            self._publish("node", {"node": node, "seconds": round(seconds, 4), "waiting": True})
+            return
+        NODE_ERRORS.labels(node=node).inc()
+        self._publish("node_error", {"node": node, "error": error.__class__.__name__})
+
+    def _finished_node(self, run_id: UUID) -> tuple[str, float] | None:
+        """The node this run was and the seconds it took; None when the run is not a node's."""
         with self._lock:
             started = self._nodes.pop(run_id, None)
         if started is None:
-            return
+            return None
         node, since = started
-        if isinstance(error, GraphBubbleUp):
-            data = {"node": node, "seconds": round(time.perf_counter() - since, 4), "waiting": True}
-            self.broker.publish(self.thread_id, TicketEvent("node", data))
-            return
-        NODE_ERRORS.labels(node=node).inc()
-        data = {"node": node, "error": error.__class__.__name__}
-        self.broker.publish(self.thread_id, TicketEvent("node_error", data))
+        return node, time.perf_counter() - since
+
+    def _publish(self, event: str, data: dict[str, Any]) -> None:
+        self.broker.publish(self.thread_id, TicketEvent(event, data))
 
 
 _current_recorder: ContextVar[NodeEventRecorder | None] = ContextVar("doxa_node_event_recorder", default=None)
