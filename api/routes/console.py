@@ -13,6 +13,7 @@ No build step and no CDN: four files shipped inside the package.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import cache
 from importlib import resources
 
@@ -32,11 +33,13 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-cache",
 }
+# Each file by the path it is served at, with its media type. The icon is served so that the browser does not
+# ask for a missing /favicon.ico.
 _FILES = {
-    "index.html": "text/html; charset=utf-8",
-    "console.js": "text/javascript; charset=utf-8",
-    "console.css": "text/css; charset=utf-8",
-    "icon.svg": "image/svg+xml",
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/console.js": ("console.js", "text/javascript; charset=utf-8"),
+    "/console.css": ("console.css", "text/css; charset=utf-8"),
+    "/icon.svg": ("icon.svg", "image/svg+xml"),
 }
 
 
@@ -45,8 +48,13 @@ def _asset(name: str) -> bytes:
     return (resources.files("api") / "console" / name).read_bytes()
 
 
-def _serve(name: str) -> Response:
-    return Response(_asset(name), media_type=_FILES[name], headers=SECURITY_HEADERS)
+def _serving(name: str, media_type: str) -> Callable[[], Awaitable[Response]]:
+    """The endpoint that answers with one console file and the security headers."""
+
+    async def serve() -> Response:
+        return Response(_asset(name), media_type=media_type, headers=SECURITY_HEADERS)
+
+    return serve
 
 
 @router.get("", response_class=RedirectResponse)
@@ -55,25 +63,5 @@ async def console_root() -> RedirectResponse:
     return RedirectResponse("/console/", status_code=308)
 
 
-@router.get("/")
-async def console_page() -> Response:
-    """The console's page."""
-    return _serve("index.html")
-
-
-@router.get("/console.js")
-async def console_script() -> Response:
-    """The console's script."""
-    return _serve("console.js")
-
-
-@router.get("/console.css")
-async def console_styles() -> Response:
-    """The console's styles."""
-    return _serve("console.css")
-
-
-@router.get("/icon.svg")
-async def console_icon() -> Response:
-    """The console's icon (so the browser does not ask for a missing /favicon.ico)."""
-    return _serve("icon.svg")
+for path, (name, media_type) in _FILES.items():
+    router.add_api_route(path, _serving(name, media_type), methods=["GET"])
