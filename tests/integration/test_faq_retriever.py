@@ -11,7 +11,7 @@ from core.database import Database
 from core.embeddings import Embedder
 from core.errors import EmbeddingModelMismatch, InvalidInputError
 from core.services import Services
-from faq_mining.faq_store import CandidateDraft, FaqStore
+from faq_mining.faq_store import FaqStore
 from faq_mining.review import FaqReview
 from graph.outbox import Outbox
 from graph.ticket_service import TicketService
@@ -21,6 +21,7 @@ from nodes.context import TicketContext
 from nodes.policy import TicketPolicy
 from state.ticket import CustomerFeedback, TicketInput
 from tests.fakes import Prediction
+from tests.faq_candidates import stage_candidate
 
 PASSWORD_Q = "How do I reset my password?"
 PASSWORD_A = "Open Settings > Security, choose 'Reset password' and follow the link we e-mail you."
@@ -28,22 +29,7 @@ INVOICE_Q = "Where can I download my invoices?"
 
 
 def approve(review: FaqReview, embedder: Embedder, question: str, answer: str, ticket: str) -> int:
-    draft = CandidateDraft(
-        action="NEW",
-        question=question,
-        answer=answer,
-        tags=["test"],
-        confidence=0.9,
-        merge_with_id=None,
-        similarity=None,
-        source_ticket_ids=[ticket],
-        question_embedding=embedder.embed_query(question),
-        pii_kinds=[],
-        run_id=None,
-        metadata={},
-    )
-    staging_id = review.store.stage(draft).staging_id
-    assert staging_id is not None
+    staging_id = stage_candidate(review.store, embedder, [ticket], question, answer=answer, tags=["test"], metadata={})
     faq_id = review.decide(staging_id, "approve", reviewer="alice").faq_id
     assert faq_id is not None
     return faq_id
@@ -71,22 +57,19 @@ def test_search_ranks_live_faqs_by_question_similarity(review: FaqReview, embedd
 def test_a_merge_and_its_revert_are_served_at_once(review: FaqReview, embedder: Embedder, db: Database) -> None:
     password = approve(review, embedder, PASSWORD_Q, PASSWORD_A, "T-1")
     merged_answer = PASSWORD_A + " If the e-mail does not arrive within five minutes, check the spam folder."
-    merge = CandidateDraft(
+    staging_id = stage_candidate(
+        review.store,
+        embedder,
+        ["T-2"],
+        PASSWORD_Q,
         action="MERGE",
-        question=PASSWORD_Q,
         answer=merged_answer,
         tags=["test", "email"],
         confidence=0.8,
         merge_with_id=password,
         similarity=0.9,
-        source_ticket_ids=["T-2"],
-        question_embedding=embedder.embed_query(PASSWORD_Q),
-        pii_kinds=[],
-        run_id=None,
         metadata={},
     )
-    staging_id = review.store.stage(merge).staging_id
-    assert staging_id is not None
     retriever = FaqRetriever(db, embedder)
 
     review.decide(staging_id, "approve", reviewer="alice")
