@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from faq_mining.faq_store import SimilarFaq
 from faq_mining.graph import route_after_watermark
+from faq_mining.nodes import redact_pii as redact_pii_node
 from faq_mining.nodes.context import MiningPolicy
 from faq_mining.nodes.extractive import analyze_offline, best_answer, clean_text, is_informative, question_of, tags_of
 from faq_mining.nodes.prefilter import passes_prefilter
@@ -24,6 +25,7 @@ from faq_mining.state import (
     TicketCluster,
     add_stats,
 )
+from text import pii
 
 NOTES = "Update the VPN client to version 5.2 and disable the adapter's power saving mode."
 
@@ -66,6 +68,24 @@ def test_redaction_replaces_values_and_records_kinds_only() -> None:
     redacted = redacted_ticket(ticket(body="Hi, my card 4111 1111 1111 1111 fails, mail jo@acme.io please."))
     assert "4111" not in redacted.body and "jo@acme.io" not in redacted.body
     assert redacted.pii_kinds == ("card_number", "email")
+
+
+def test_a_text_repeated_across_tickets_is_redacted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    scanned: list[str] = []
+
+    def counting(text: str) -> pii.RedactionResult:
+        scanned.append(text)
+        return pii.redact_pii(text)
+
+    note = "Reset the password for jo@acme.io from the sign-in page."
+    tickets = [
+        ticket(ticket_id=str(i), body=f"Locked out {i}, call +33 6 12 34 56 7{i}", closurenotes=note) for i in range(3)
+    ]
+    expected = [redacted_ticket(t) for t in tickets]
+    monkeypatch.setattr(redact_pii_node, "redact_text", counting)
+    seen: dict[str, pii.RedactionResult] = {}
+    assert [redacted_ticket(t, seen) for t in tickets] == expected
+    assert sorted(scanned) == sorted({t.subject for t in tickets} | {t.body for t in tickets} | {note})
 
 
 def test_clean_text_drops_greetings_and_signatures() -> None:
