@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
+from benchmarks.corpus import OUT, save_results
 from core.embeddings import Embedder
 from core.settings import Settings
 from text.classifier import TicketClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "banking77" / "tickets.jsonl"
-OUT = ROOT / "benchmarks" / "out"
 LATENCY_SAMPLES = 500
 
 
@@ -118,8 +118,7 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}",
         "python": sys.version.split()[0],
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "classification.json").write_text(json.dumps(summary, indent=2) + "\n")
+    save_results("classification", summary)
     print(json.dumps(summary, indent=2))
 
 

@@ -42,6 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.corpus import OUT, save_results  # noqa: E402
 from core.clickhouse import ChdbClickHouse  # noqa: E402
 from core.embeddings import Embedder  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -49,7 +50,6 @@ from faq_mining.clustering import DEFAULT_DISTANCE_THRESHOLD, cluster_tickets, c
 from faq_mining.ticket_source import TicketSource  # noqa: E402
 
 STACKFAQ = ROOT.parent / "shared" / "data" / "stackfaq"
-OUT = ROOT / "benchmarks" / "out"
 VARIANTS = ("top_answer", "varied_answer", "body_only")
 SWEEP = (0.35, 0.40, 0.42, 0.44, 0.46, 0.48, 0.50)
 
@@ -186,8 +186,7 @@ def main() -> None:
             }
     if not args.skip_scale:
         results["scale_10k"] = scale_runs(args.threshold)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "clustering.json").write_text(json.dumps(results, indent=2))
+    save_results("clustering", results)
     if args.json:
         print(json.dumps(results, indent=2))
         return

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,14 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 OUT = Path(__file__).resolve().parent / "out"
 CATEGORIES = ("browser", "relays", "censorship", "onion", "accounts", "email", "billing", "mobile")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def save_results(name: str, results: dict[str, Any]) -> Path:
+    """Write a benchmark's figures to benchmarks/out/<name>.json: the latest run's, to copy into BENCHMARKS.md."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
 
 
 @dataclass(frozen=True)

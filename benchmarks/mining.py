@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.clustering import score, stackfaq_tickets  # noqa: E402
+from benchmarks.corpus import OUT, save_results  # noqa: E402
 from core.clickhouse import ChdbClickHouse  # noqa: E402
 from core.database import Database  # noqa: E402
 from core.embeddings import Embedder, Vectors  # noqa: E402
@@ -51,7 +52,6 @@ from faq_mining.state import MiningRequest  # noqa: E402
 from faq_mining.ticket_source import TicketSource  # noqa: E402
 
 BANKING77 = ROOT.parent / "shared" / "data" / "banking77"
-OUT = ROOT / "benchmarks" / "out"
 NOW = datetime.now(UTC)
 
 
@@ -253,8 +253,7 @@ def main() -> None:
     if not args.skip_10k:
         results["scale"] = scale_run(embedder, args.cache_vectors, args.count, args.bare)
     results["commit"] = code_commit()
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "mining.json").write_text(json.dumps(results, indent=2))
+    save_results("mining", results)
     if args.json:
         print(json.dumps(results, indent=2))
         return
