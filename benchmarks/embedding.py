@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.corpus import DATA
-from benchmarks.mining import banking77_tickets, code_commit, scale_run
+from benchmarks.mining import banking77_tickets, scale_run
+from benchmarks.provenance import code_commit
 from benchmarks.retrieval_quality import machine
 from core.embeddings import Embedder
 from core.settings import Settings

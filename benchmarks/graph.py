@@ -27,7 +27,6 @@ import logging
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,6 +44,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres import PostgresSaver
 
 from benchmarks.corpus import DATA
+from benchmarks.provenance import code_commit
 from benchmarks.retrieval_quality import machine
 from core.database import embedded_server
 from core.embeddings import Embedder, Vectors
@@ -190,20 +190,6 @@ class Measurement:
         return 1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def commit() -> str:
-    """The commit the benchmark runs on, marked `+dirty` when the working tree has uncommitted changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=REPO
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=REPO
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown commit"
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-
-
 def spread(rounds: Sequence[Measurement]) -> str:
     """Min / median / max of the per-round p95, so one noisy round cannot pass for the figure."""
     p95s = sorted(m.p(m.ticket_s, 0.95) for m in rounds)
@@ -316,7 +302,7 @@ def main() -> None:
         with Services.open(settings) as services:
             report = KnowledgeBaseIngestor.from_services(services).run([ARTICLES])
             print(
-                f"# {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {machine()}, commit {commit()}",
+                f"# {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {machine()}, commit {code_commit()}",
                 file=sys.stderr,
             )
             print(f"ingested {report.chunks_added} chunks in {report.seconds:.1f} s", file=sys.stderr)

@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.clustering import score, stackfaq_tickets  # noqa: E402
 from benchmarks.corpus import OUT, save_results  # noqa: E402
+from benchmarks.provenance import code_commit  # noqa: E402
 from core.clickhouse import ChdbClickHouse  # noqa: E402
 from core.database import Database  # noqa: E402
 from core.embeddings import Embedder, Vectors  # noqa: E402
@@ -93,22 +93,6 @@ def bare_seconds(embedder: Embedder, calls: list[list[str]]) -> float:
     for texts in calls:
         embedder.encode(texts)
     return time.perf_counter() - started
-
-
-def code_commit() -> str:
-    """The commit measured, with the uncommitted files (if any) among the code a mining run executes."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "faq_mining", "core", "text", "benchmarks"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-    except OSError:
-        return "unknown commit"
-    files = [line[3:] for line in changed.stdout.splitlines()]
-    return head.stdout.strip() + (f" (+ uncommitted: {', '.join(files)})" if files else "")
 
 
 def banking77_tickets(count: int) -> list[dict[str, Any]]:
