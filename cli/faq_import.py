@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from cli.output import EXIT_USAGE, fail
+from cli.services import open_services
 from core.errors import DoxaError
-from core.settings import get_settings
-
-if TYPE_CHECKING:
-    from core.services import Services
-
-
-@contextmanager
-def _services() -> Iterator[Services]:
-    from core.services import Services
-
-    with Services.open(get_settings()) as services:
-        yield services
 
 
 def import_file(
@@ -46,7 +33,7 @@ def import_file(
 
     try:
         rows = read_faq_file(path)
-        with _services() as services:
+        with open_services() as services:
             result = import_faqs(
                 FaqStore.from_services(services),
                 services.embedder,

@@ -8,8 +8,6 @@ failed (ClickHouse or PostgreSQL unreachable, bad configuration); bad tickets ar
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,13 +15,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.services import open_services
 from core.durations import match_duration
 from core.errors import ConflictError
-from core.settings import get_settings
 from faq_mining.ticket_import import parse_closed_at
 
 if TYPE_CHECKING:
-    from core.services import Services
     from faq_mining.service import MiningRun
 
 STEPS = (
@@ -38,14 +35,6 @@ STEPS = (
     "stage",
     "advance_watermark",
 )
-
-
-@contextmanager
-def _services() -> Iterator[Services]:
-    from core.services import Services
-
-    with Services.open(get_settings()) as services:
-        yield services
 
 
 def mine(
@@ -80,7 +69,7 @@ def mine(
     from faq_mining.service import MiningService
     from faq_mining.state import MiningRequest
 
-    with _services() as services:
+    with open_services() as services:
         settings = services.settings
         request = MiningRequest(
             lookback_days=lookback_days or settings.mining_lookback_days,

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.output import EXIT_USAGE, fail
+from cli.services import open_services
 from core.errors import DoxaError
-from core.settings import get_settings
 
 if TYPE_CHECKING:
     # The review stack (LangGraph's resume, psycopg, numpy) loads in the commands, not for `doxa faq --help`.
@@ -36,20 +36,12 @@ VersionOption = Annotated[
 
 
 @contextmanager
-def _services() -> Iterator[Services]:
-    from core.services import Services
-
-    with Services.open(get_settings()) as services:
-        yield services
-
-
-@contextmanager
 def _review() -> Iterator[tuple[Services, FaqReview]]:
     """The review operations on the configured services; Doxa's errors become a message and exit status 2."""
     from faq_mining.review import FaqReview
 
     try:
-        with _services() as services:
+        with open_services() as services:
             yield services, FaqReview.from_services(services)
     except DoxaError as exc:
         fail(str(exc), EXIT_USAGE)

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from cli.output import EXIT_USAGE, fail
+from cli.services import open_services
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.settings import get_settings
-
-if TYPE_CHECKING:
-    # The report and the exports pull the engines, numpy and scipy: the commands load them, `--help` does not.
-    from core.services import Services
 
 app = typer.Typer(
     help="Continuous improvement: what escalates, what the KB lacks, and resolutions for FAQ mining.",
@@ -39,14 +33,6 @@ DatabaseOption = Annotated[
     str, typer.Option("--database", help="ClickHouse database of the FAQ miner's tickets table.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-
-
-@contextmanager
-def _services() -> Iterator[Services]:
-    from core.services import Services
-
-    with Services.open(get_settings()) as services:
-        yield services
 
 
 def _since(text: str | None) -> datetime | None:
@@ -73,7 +59,7 @@ def report(
     from ops.improvement import improvement_report
 
     window = _since(since)
-    with _services() as services:
+    with open_services() as services:
         built = improvement_report(services.db, window, top=top, embedder=None if exact else services.embedder)
     typer.echo(built.to_json() if output_format is ReportFormat.json else built.to_markdown(), nl=False)
 
@@ -91,7 +77,7 @@ def resolve(
     from graph.ticket_store import TicketStore
     from ops.escalation_export import export_escalation
 
-    with _services() as services:
+    with open_services() as services:
         try:
             record = TicketStore(services.db).resolve_escalation(escalation_id, resolution, resolved_by)
         except (NotFoundError, ConflictError, InvalidInputError) as exc:
@@ -127,7 +113,7 @@ def export_resolved(
     from ops.escalation_export import export_resolved_to_ticket_source
 
     window = _since(since)
-    with _services() as services:
+    with open_services() as services:
         imported = export_resolved_to_ticket_source(
             services.db, TicketSource(services.clickhouse, database=database), window
         )

@@ -12,11 +12,11 @@ from core.services import Services
 
 
 def use_test_services(monkeypatch: pytest.MonkeyPatch, services: Services, *cli_modules: ModuleType) -> None:
-    """Make each CLI module's `_services()` yield `services` for this test instead of opening its own."""
+    """Make each CLI module's `open_services()` yield `services` for this test instead of opening its own."""
 
     @contextmanager
     def open_services() -> Iterator[Services]:
         yield services
 
     for module in cli_modules:
-        monkeypatch.setattr(module, "_services", open_services)
+        monkeypatch.setattr(module, "open_services", open_services)
