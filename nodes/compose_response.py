@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from nodes import email_text
 from nodes.context import TicketContext
+from nodes.find_solution import CITED_PASSAGES, source_key
 from nodes.llm_step import llm_or_offline
 from nodes.prompts import COMPOSE
 from state.agents import Citation, Email, EmailTemplate, Solution
@@ -19,7 +20,6 @@ from state.ticket import TicketInput, TicketState
 from text.markdown_text import shorten, to_plain_text
 
 _ANSWER_CHARS = 1500
-SHOWN_PASSAGES = 3  # passages the composer is given, numbered [1]..[3]
 _PUBLIC_ADDRESS = re.compile(r"^https?://\S+$", re.IGNORECASE)
 NOTHING_NEW_REASON = "the knowledge base has nothing new to propose after the customer said the answer did not help"
 
@@ -66,17 +66,10 @@ def citations_used(solution: Solution, passage_numbers: Sequence[int]) -> list[C
     A reply cites what it says, not every passage retrieved beside it; with no usable number (an LLM that
     named none, or only numbers it was not shown) every citation stays.
     """
-    shown = solution.results[:SHOWN_PASSAGES]
+    shown = solution.results[:CITED_PASSAGES]
     used = {source_key(shown[n - 1]) for n in passage_numbers if 1 <= n <= len(shown)}
     kept = [citation for citation in solution.citations if (citation.source, citation.section) in used]
     return kept or list(solution.citations)
-
-
-def source_key(passage: dict[str, object]) -> tuple[str, str]:
-    """(source, section) of a retrieved passage: what a citation names."""
-    metadata = passage.get("metadata")
-    meta = metadata if isinstance(metadata, dict) else {}
-    return str(meta.get("source", "")), str(meta.get("section", ""))
 
 
 def top_passage_url(solution: Solution) -> str | None:
@@ -163,7 +156,7 @@ def compose_response(state: TicketState, runtime: Runtime[TicketContext]) -> dic
     """
     ticket, solution, attempt = state["ticket"], state["solution"], state.get("attempt", 1)
     template: EmailTemplate = "auto_confident" if solution.kb_confident and attempt == 1 else "solution"
-    shown = solution.results[:SHOWN_PASSAGES]
+    shown = solution.results[:CITED_PASSAGES]
     passages = "\n\n".join(f"[{i + 1}] {r['chunk_text']}" for i, r in enumerate(shown))
     composed, fallback = llm_or_offline(
         runtime,

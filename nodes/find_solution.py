@@ -16,6 +16,7 @@ from state.ticket import TicketState
 SECTION_ANSWER_CHARS = 1500
 # Passage ids of production FAQs in `results` (and so in `shown_chunk_ids`): "faq:12".
 FAQ_PASSAGE_PREFIX = "faq:"
+CITED_PASSAGES = 3  # the top passages cited, and the ones the composer is shown
 
 
 def solution_from_retrieval(
@@ -48,9 +49,9 @@ def solution_from_retrieval(
         probability = answer_probability(model, query, results, [], top_unit)
     citations: list[Citation] = []
     seen: set[tuple[str, str]] = set()
-    for result in results[:3]:
+    for result in results[:CITED_PASSAGES]:
         meta = result.get("metadata", {})
-        key = (str(meta.get("source", "")), str(meta.get("section", "")))
+        key = source_key(result)
         if key in seen:
             continue
         seen.add(key)
@@ -113,6 +114,13 @@ def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[s
     if section:
         solution = solution.model_copy(update={"solution_text": section})
     return {"solution": solution, "path": ["find_solution"]}
+
+
+def source_key(passage: Mapping[str, object]) -> tuple[str, str]:
+    """(source, section) of a retrieved passage: what a citation names."""
+    metadata = passage.get("metadata")
+    meta = metadata if isinstance(metadata, dict) else {}
+    return str(meta.get("source", "")), str(meta.get("section", ""))
 
 
 def without_sections(retrieved: Mapping[str, Any], sections: Collection[str]) -> Mapping[str, Any]:
@@ -207,7 +215,7 @@ def prefer_faq(solution: Solution, faq: FaqMatch | None, *, top_k: int, kb_confi
             "solution_text": faq.answer,
             "confidence": min(1.0, faq.similarity),
             "max_similarity": faq.similarity,
-            "citations": [citation, *solution.citations][:3],
+            "citations": [citation, *solution.citations][:CITED_PASSAGES],
             "answered_by": "faq",
             "faq_id": faq.id,
         }
