@@ -232,7 +232,7 @@ def record_mining_metrics(run: MiningRun) -> None:
 def postgres_saver(db: Database) -> PostgresSaver:
     """A Postgres checkpointer on its own autocommit pool, with its tables set up; every write waits for the flush."""
     serde = checkpoints.checkpoint_serializer(CHECKPOINT_TYPES)
-    return checkpoints.postgres_saver(db.autocommit_pool(), serde, skip_wal_flush=False)
+    return checkpoints.postgres_saver(db.autocommit_pool(), serde, step_commits=False)
 
 
 _SERVICES: dict[tuple[int, bool], tuple[Services, MiningService]] = {}

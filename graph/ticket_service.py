@@ -108,10 +108,8 @@ class TicketService:
 
     @staticmethod
     def postgres_checkpointer(tickets: TicketStore) -> PostgresSaver:
-        """A Postgres saver that skips the WAL flush (core/graph_runtime/checkpoints.py says why), on its own pool."""
-        return postgres_saver(
-            tickets.db.autocommit_pool(), checkpoint_serializer(CHECKPOINT_TYPES), skip_wal_flush=True
-        )
+        """A Postgres saver, one unflushed commit per step (core/graph_runtime/checkpoints.py says why), own pool."""
+        return postgres_saver(tickets.db.autocommit_pool(), checkpoint_serializer(CHECKPOINT_TYPES), step_commits=True)
 
     def _config(self, thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}

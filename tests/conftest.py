@@ -105,4 +105,4 @@ def checkpointer(request: pytest.FixtureRequest, checkpoint_serde: JsonPlusSeria
     if request.param == "memory":
         return InMemorySaver(serde=checkpoint_serde)
     db: Database = request.getfixturevalue("db")
-    return postgres_saver(db.autocommit_pool(), checkpoint_serde, skip_wal_flush=True)
+    return postgres_saver(db.autocommit_pool(), checkpoint_serde, step_commits=True)
