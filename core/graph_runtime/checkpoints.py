@@ -81,7 +81,9 @@ class StepCommitSaver(PostgresSaver):
         query = self.UPSERT_CHECKPOINT_WRITES_SQL if all(special) else self.INSERT_CHECKPOINT_WRITES_SQL
         statement = (query, self._dump_writes(*thread, checkpoint_id, task_id, task_path, writes))
         with self._held_lock:
-            if not any(special) and self._latest.get(thread) == checkpoint_id:
+            # Bounded: a run that stopped with neither a put nor an error write holds its writes until read.
+            holding = thread in self._held or len(self._held) < _REMEMBERED_THREADS
+            if not any(special) and self._latest.get(thread) == checkpoint_id and holding:
                 self._held.setdefault(thread, []).append(statement)
                 return
             statements = [*self._held.pop(thread, []), statement]

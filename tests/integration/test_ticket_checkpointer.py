@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from core.database import Database
+from core.graph_runtime import checkpoints
 from core.graph_runtime.checkpoints import StepCommitSaver
 from graph.ticket_service import TicketService
 from graph.ticket_store import TicketStore
@@ -86,6 +88,17 @@ def test_interrupts_and_writes_to_an_older_checkpoint_are_committed_at_once(db: 
     unknown: Any = {"configurable": {"thread_id": "T-other", "checkpoint_ns": "", "checkpoint_id": "c-1"}}
     saver.put_writes(unknown, [("status", "running")], "task-3")  # a checkpoint this process did not write
     assert written_channels(db, "T-other") == ["status"]
+
+
+def test_only_a_bounded_number_of_threads_hold_writes(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkpoints, "_REMEMBERED_THREADS", 1)
+    saver = ticket_saver(db)
+    for thread_id in ("T-a", "T-b"):
+        config: Any = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        _, first = step(saver, config, {"clarifications": ["a"]})
+        saver.put_writes(first, [("path", ["score"])], "task-1")
+    assert written_channels(db, "T-a") == [], "the first thread holds its write"
+    assert written_channels(db, "T-b") == ["path"], "the second commits at once: no room left to hold"
 
 
 def test_a_process_that_dies_before_its_step_commits_leaves_the_previous_checkpoint_whole(db: Database) -> None:
