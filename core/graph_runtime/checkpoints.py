@@ -68,7 +68,7 @@ class StepCommitSaver(PostgresSaver):
         self._held_lock = threading.Lock()
         self._held: dict[tuple[str, str], _Statements] = {}
         self._latest: OrderedDict[tuple[str, str], str] = OrderedDict()  # (thread, ns) -> its last checkpoint id
-        self._riding = threading.local()  # statements the current thread's next write commits first
+        self._riding = threading.local()  # held statements the current thread's `put` commits first
 
     def put_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
@@ -141,12 +141,9 @@ class StepCommitSaver(PostgresSaver):
             self._commit(statements)
 
     def _commit(self, statements: _Statements) -> None:
-        self._riding.statements = statements
-        try:
-            with self._cursor(pipeline=True):
-                pass
-        finally:
-            self._riding.statements = []
+        with self._cursor(pipeline=True) as cur:
+            for query, rows in statements:
+                cur.executemany(query, rows)
 
     @contextmanager
     def _cursor(self, *, pipeline: bool = False) -> Iterator[Cursor[DictRow]]:
