@@ -88,9 +88,11 @@ def offline_answer(solution: Solution) -> str:
     """The KB text as the answer, led by its section's heading when the text does not already start with it.
 
     A section deep in an article ("Common log error #3: Failed to complete TLS handshake") often starts
-    with a log excerpt or a list; its heading tells the customer what they are reading.
+    with a log excerpt or a list; its heading tells the customer what they are reading. A section whose last
+    line introduces what its subsections hold ("look for the following lines:") ends before them, so that
+    line is dropped rather than left pointing at nothing.
     """
-    text = solution.solution_text.strip()
+    text = without_trailing_lead_in(solution.solution_text.strip())
     metadata = solution.results[0].get("metadata") if solution.results else None
     path = str(metadata.get("section") or "") if isinstance(metadata, dict) else ""
     title = str(metadata.get("title") or "") if isinstance(metadata, dict) else ""
@@ -98,6 +100,16 @@ def offline_answer(solution: Solution) -> str:
     if not heading or heading == title or heading.lower() in text[: len(heading) + 20].lower():
         return text
     return f"{heading}\n\n{text}"
+
+
+def without_trailing_lead_in(text: str) -> str:
+    """The text without final lines that end with ':' (kept when nothing else is left)."""
+    lines = text.rstrip().split("\n")
+    while len(lines) > 1 and lines[-1].rstrip().endswith(":"):
+        lines.pop()
+        while len(lines) > 1 and not lines[-1].strip():
+            lines.pop()
+    return "\n".join(lines)
 
 
 def answer_digest(text: str) -> str:

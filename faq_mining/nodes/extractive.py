@@ -39,6 +39,14 @@ _QUESTION_START = re.compile(
     r"comment|pourquoi|quand|quel|quelle|quels|quelles|où|est-ce|puis-je|peut-on|dois-je)\b",
     re.IGNORECASE,
 )
+# "When I click Download, nothing happens": an interrogative word followed by its clause's subject opens a
+# subordinate clause, not a question (a question inverts: "When do I ..."). French keeps the subject first in
+# spoken questions ("Comment je fais ?"), so only "quand"/"lorsque" count there.
+_CLAUSE_START = re.compile(
+    r"^(?:(?:when|whenever|where|how|why|what)\s+(?:i|we|you|he|she|it|they|my|our|your|the|this|that)"
+    r"|(?:quand|lorsque|lorsqu)\s*(?:je|j'|j’|on|nous|vous|il|elle|ils|elles|mon|ma|mes|le|la|les|l'|l’))\b",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\w+")
 # A sentence of the new note that shares this much of its words with one of the approved answer's says
 # nothing new.
@@ -76,9 +84,13 @@ def clean_text(text: str) -> str:
 
 
 def is_question(text: str) -> bool:
-    """Whether a line reads as a question: it ends with '?' or opens with an interrogative word."""
+    """Whether a line reads as a question: it ends with '?' or opens with an interrogative word.
+
+    "When I export to CSV, rows are missing." opens with one and is a statement: a word like "when" followed
+    by a subject starts a clause, so it does not count.
+    """
     text = text.strip()
-    return text.endswith("?") or bool(_QUESTION_START.match(text))
+    return text.endswith("?") or bool(_QUESTION_START.match(text)) and not _CLAUSE_START.match(text)
 
 
 def tidy_question(text: str) -> str:

@@ -110,6 +110,19 @@ def test_the_question_is_the_subject_when_it_asks_else_the_body_tidied() -> None
 
 
 @pytest.mark.parametrize(
+    ("body", "question"),
+    [
+        ("When I export to CSV I only get 1000 rows.", "When I export to CSV I only get 1000 rows."),
+        ("Quand je clique sur Télécharger, rien ne se passe.", "Quand je clique sur Télécharger, rien ne se passe."),
+        ("when does my new card arrive", "When does my new card arrive?"),
+        ("Quand est-ce que ma carte arrive", "Quand est-ce que ma carte arrive?"),
+    ],
+)
+def test_a_clause_opened_by_when_is_a_statement_not_a_question(body: str, question: str) -> None:
+    assert question_of(ticket(subject="Invoices", body=body)) == question
+
+
+@pytest.mark.parametrize(
     ("note", "customer_voice"),
     [
         (

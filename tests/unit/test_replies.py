@@ -114,3 +114,12 @@ def test_an_offline_answer_from_a_deep_section_is_led_by_its_heading() -> None:
         results=[{"chunk_text": "x", "metadata": meta | {"section": "Trouble connecting"}}], solution_text="a"
     )
     assert offline_answer(top) == "a"
+
+
+def test_an_offline_answer_does_not_end_on_a_line_that_introduces_what_is_not_there() -> None:
+    meta = {"chunk_id": "c1", "title": "Trouble connecting", "section": "Trouble connecting"}
+    section = "Open the Tor log.\nCopy it to a file.\n\nYou should see one of these errors (look for these lines):\n"
+    solution = Solution(results=[{"chunk_text": "x", "metadata": meta}], solution_text=section)
+    assert offline_answer(solution) == "Open the Tor log.\nCopy it to a file."
+    only = Solution(results=[{"chunk_text": "x", "metadata": meta}], solution_text="Do this:")
+    assert offline_answer(only) == "Do this:"
