@@ -77,7 +77,7 @@ def create_app(
             yield
         finally:
             await asyncio.to_thread(recovery.stop)
-            forget_refresher(app.state.services)
+            await asyncio.to_thread(forget_refresher, app.state.services)
             if app.state.scheduler is not None:
                 await asyncio.to_thread(app.state.scheduler.stop)
             # Runs already accepted (202) finish before the engines close.

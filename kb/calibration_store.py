@@ -14,6 +14,7 @@ import logging
 import random
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -231,6 +232,9 @@ def refit(store: CalibrationStore, embedder: Embedder, settings: Settings, extra
     return stored
 
 
+_STOP_WAIT_S = 30.0  # how long a stopping service waits for a refit in progress
+
+
 class AnswerModelRefresher:
     """The retriever's answer-model source: the last fitted model from memory, refitted in the background."""
 
@@ -276,9 +280,23 @@ class AnswerModelRefresher:
         self._thread = threading.Thread(target=self._loop, name="answer-model-refit", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop the background checks."""
+    def stop(self, timeout_s: float = _STOP_WAIT_S) -> None:
+        """Stop the background checks, waiting up to `timeout_s` for a refit in progress to end.
+
+        The engines are closed right after a service stops: a refit still running then would fail on a
+        closed pool. One that outlasts the wait is left to end on its own (the thread is a daemon).
+        """
         self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout_s)
+            if thread.is_alive():
+                log.warning("an answer-model refit is still running after %.0f s; not waiting for it", timeout_s)
+
+    @property
+    def running(self) -> bool:
+        """Whether the background checks' thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -290,6 +308,8 @@ class AnswerModelRefresher:
             self._stop.wait(self.settings.answer_refit_check_s)
 
 
+# Keyed by id(): `Services` is a dataclass, so unhashable. An entry goes when its services are collected
+# (weakref.finalize), before their id can be reused by new services.
 _shared: dict[int, AnswerModelRefresher] = {}
 _shared_lock = threading.Lock()
 
@@ -310,7 +330,15 @@ def shared_refresher(services: Any) -> AnswerModelRefresher:
             )
             refresher.load()
             _shared[id(services)] = refresher
+            weakref.finalize(services, _drop_refresher, id(services))
         return refresher
+
+
+def _drop_refresher(key: int) -> None:
+    with _shared_lock:
+        refresher = _shared.pop(key, None)
+    if refresher is not None:
+        refresher.stop(timeout_s=0)
 
 
 def start_answer_refits(services: Any) -> AnswerModelRefresher:

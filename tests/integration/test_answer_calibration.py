@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
+import threading
 from pathlib import Path
 
 from core.services import Services
-from kb.calibration_store import AnswerModelRefresher, CalibrationStore
+from kb import calibration_store
+from kb.calibration_store import AnswerModelRefresher, CalibrationStore, shared_refresher
 from kb.ingest import KnowledgeBaseIngestor
 from kb.retrieval import HybridRetriever
 from kb.status import knowledge_base_status
@@ -90,3 +93,32 @@ def test_a_model_stored_for_another_feature_set_is_refitted_not_served(services:
     assert refresher.refresh() is True
     refitted = refresher.store.latest()
     assert refitted is not None and refitted.state == state and refitted.model.kind == "fallback"
+
+
+def test_stopping_waits_for_the_refit_in_progress(services: Services) -> None:
+    refresher = _refresher(services)
+    started, release = threading.Event(), threading.Event()
+    refit = refresher.refresh
+
+    def slow_refresh(*, force: bool = False) -> bool:
+        started.set()
+        release.wait(5)
+        return refit(force=force)
+
+    refresher.refresh = slow_refresh  # type: ignore[method-assign]
+    refresher.start()
+    assert started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    refresher.stop()
+    assert not refresher.running  # the refit ended before stop returned: nothing runs on closed engines
+    assert refresher.store.latest() is not None
+
+
+def test_a_shared_refresher_goes_with_its_services(services: Services) -> None:
+    other = Services(services.settings, services.db)
+    key = id(other)
+    assert shared_refresher(other) is shared_refresher(other)
+    assert key in calibration_store._shared
+    del other
+    gc.collect()
+    assert key not in calibration_store._shared  # a later Services with the same id gets its own
