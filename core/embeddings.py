@@ -198,13 +198,9 @@ class Embedder:
             if self.backend == "onnx":
                 self._model = self._load_onnx()
                 return
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
+            from core.onnx_encoder import load_sentence_transformer
 
-            # The weight-loading progress bar is noise in CLI output and logs.
-            transformers_logging.disable_progress_bar()
-
-            model = SentenceTransformer(self.model_path, device=self.device)
+            model = load_sentence_transformer(self.model_path, self.device)
             actual = model.get_embedding_dimension()
             if actual != self.dimension:
                 raise ConfigurationError(

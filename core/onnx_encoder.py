@@ -47,15 +47,26 @@ def weights_digest(model_path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def load_sentence_transformer(model_path: str, device: str) -> Any:
+    """The sentence-transformers model at `model_path`, loaded without transformers' progress bar.
+
+    The weight-loading bar is noise in CLI output and logs (Doxa announces the first load itself).
+    """
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    return SentenceTransformer(model_path, device=device)
+
+
 def export_onnx(model_path: Path, target: Path) -> None:
     """Export the sentence-transformers model at `model_path` (all its modules) to an fp32 ONNX graph.
 
     Written to a temporary file and renamed, so a concurrent process never reads half an export.
     """
     import torch
-    from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(model_path), device="cpu").eval()
+    model = load_sentence_transformer(str(model_path), "cpu").eval()
 
     class SentenceGraph(torch.nn.Module):
         """Token ids in, the model's normalised sentence embedding out."""
