@@ -135,7 +135,8 @@ def split_markdown(text: str, title: str) -> list[tuple[str, str]]:
     in_fence = False
 
     def close_section() -> None:
-        joined = "\n".join(body).strip()
+        # Not strip(): the first line's indent may open an indented code block (a log excerpt).
+        joined = "\n".join(body).strip("\n").rstrip()
         if joined:
             sections.append((PATH_SEPARATOR.join([title, *(name for _, name in headings)]), joined))
         body.clear()

@@ -92,7 +92,7 @@ def offline_answer(solution: Solution) -> str:
     line introduces what its subsections hold ("look for the following lines:") ends before them, so that
     line is dropped rather than left pointing at nothing.
     """
-    text = without_trailing_lead_in(solution.solution_text.strip())
+    text = without_trailing_lead_in(solution.solution_text.strip("\n").rstrip())
     metadata = solution.results[0].get("metadata") if solution.results else None
     path = str(metadata.get("section") or "") if isinstance(metadata, dict) else ""
     title = str(metadata.get("title") or "") if isinstance(metadata, dict) else ""
@@ -130,7 +130,7 @@ def answer_email(
     parts = [
         greeting(ticket, language),
         email_text.RETRY_INTRO[language] if retry else email_text.INTRO[template][language],
-        answer.strip(),
+        answer.strip("\n").rstrip(),  # a first line's indent may open a code block
         email_text.CLOSING[template][language],
         sources_block(citations, language),
         email_text.SIGNATURE[language],

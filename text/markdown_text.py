@@ -91,7 +91,8 @@ def to_plain_text(markdown: str, *, base_url: str | None = None) -> str:
         if line.strip().startswith("|") and line.strip().endswith("|"):
             line = " | ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
         lines.append(_inline(line, base_url).rstrip())
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+    # Blank lines go from both ends, but not the first line's indent: it may open an indented code block.
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
 def shorten(text: str, limit: int) -> str:

@@ -10,6 +10,7 @@ from core.errors import ConfigurationError
 from core.settings import Settings
 from kb.chunking import ChunkingParams, chunk_document, chunk_text, split_markdown
 from kb.readers import Page, ReadDocument
+from text.markdown_text import to_plain_text
 
 PARAMS = ChunkingParams(chunk_size=200, chunk_overlap=40, min_chunk_size=50)
 
@@ -37,6 +38,13 @@ def test_headings_inside_code_fences_are_text() -> None:
     text = "# Guide\n\n## Shell\n\n```\n# not a heading\n```"
 
     assert split_markdown(text, "Guide") == [("Guide > Shell", "```\n# not a heading\n```")]
+
+
+def test_a_section_that_opens_with_an_indented_log_keeps_its_first_line_indented() -> None:
+    text = "# Guide\n\n## Log error\n\n    12:00 [WARN] stuck\n    12:01 [WARN] failed\n\nUse bridges.\n"
+    sections = split_markdown(text, "Guide")
+    assert sections == [("Guide > Log error", "    12:00 [WARN] stuck\n    12:01 [WARN] failed\n\nUse bridges.")]
+    assert to_plain_text(sections[0][1]).startswith("    12:00")
 
 
 def test_sections_without_body_are_left_out() -> None:
