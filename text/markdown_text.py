@@ -4,7 +4,8 @@ Help-centre articles are written in Markdown for a web page; an e-mail shows the
 emphasis, code fences, quotes and HTML tags lose their syntax; list items keep a "- " or "1." marker. A
 link keeps its text, followed by its address when the address means something outside the help centre's
 web page: absolute addresses as written, relative ones ("../../misc/bug-or-feedback/") resolved against the
-document's public URL, and without a URL reduced to their text. Images keep their alt text.
+document's public URL, and without a URL reduced to their text. A link that only names the page it points to
+("[traffic](../glossary/traffic)") keeps its text alone. Images keep their alt text.
 
 Example:
     >>> to_plain_text("**Restart** and [get in touch](../contact/)", base_url="https://help.example.com/a/b/")
@@ -36,6 +37,7 @@ _HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
 def resolve_link(target: str, base_url: str | None) -> str | None:
@@ -50,9 +52,26 @@ def resolve_link(target: str, base_url: str | None) -> str | None:
     return urljoin(base_url, target) if base_url else None
 
 
+def is_cross_reference(text: str, address: str) -> bool:
+    """Whether a link only names the page it points to: "[traffic](../glossary/traffic)".
+
+    Such links (glossary entries, wiki-style terms) define a word, they are not something to do; an address
+    after each of them breaks every sentence of an e-mail, so they keep their text alone. A link whose text
+    says what to do ("visit our bridges website", "get in touch") keeps its address.
+    """
+    segments = [segment for segment in urlsplit(address).path.split("/") if segment]
+    if not segments:
+        return False
+    slug = _SLUG_SEPARATORS.sub("-", segments[-1].rsplit(".", 1)[0].lower()).strip("-")
+    words = _SLUG_SEPARATORS.sub("-", text.lower()).strip("-")
+    return bool(words) and (slug == words or slug.rstrip("s") == words.rstrip("s"))
+
+
 def _link(text: str, target: str, base_url: str | None) -> str:
     address = resolve_link(target, base_url)
     if address is None or address.removeprefix("mailto:") == text.strip():
+        return text
+    if not address.startswith("mailto:") and is_cross_reference(text, address):
         return text
     return f"{text} ({address.removeprefix('mailto:')})"
 

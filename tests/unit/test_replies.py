@@ -76,6 +76,17 @@ def test_relative_links_resolve_against_the_document_url_or_keep_their_text() ->
     without_url = answer_text(Solution(results=[passage(text, None)]), text)
     assert without_url == "If it persists, please get in touch with us."
     assert resolve_link("https://x.example/a", None) == "https://x.example/a"
+
+
+def test_a_link_that_only_names_its_page_keeps_its_text_alone() -> None:
+    text = (
+        "The [traffic](../../glossary/traffic) looks like a [pluggable transport](../../glossary/pluggable-transports/)"
+        " uses. Visit our [bridges website](https://bridges.example.org/options) or [Snowflake](https://snow.example/)."
+    )
+    assert to_plain_text(text, base_url=ARTICLE_URL) == (
+        "The traffic looks like a pluggable transport uses. Visit our bridges website"
+        " (https://bridges.example.org/options) or Snowflake (https://snow.example/)."
+    )
     assert resolve_link("javascript:alert(1)", ARTICLE_URL) is None
 
 
