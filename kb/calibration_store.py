@@ -309,9 +309,10 @@ class AnswerModelRefresher:
 
 
 # Keyed by id(): `Services` is a dataclass, so unhashable. An entry goes when its services are collected
-# (weakref.finalize), before their id can be reused by new services.
+# (weakref.finalize), before their id can be reused by new services. Re-entrant: a collection, and so the
+# finalizer, can run in a thread that holds the lock.
 _shared: dict[int, AnswerModelRefresher] = {}
-_shared_lock = threading.Lock()
+_shared_lock = threading.RLock()
 
 
 def shared_refresher(services: Any) -> AnswerModelRefresher:
