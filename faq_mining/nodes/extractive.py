@@ -41,10 +41,10 @@ _QUESTION_START = re.compile(
 )
 # "When I click Download, nothing happens": an interrogative word followed by its clause's subject opens a
 # subordinate clause, not a question (a question inverts: "When do I ..."). French keeps the subject first in
-# spoken questions ("Comment je fais ?"), so only "quand"/"lorsque" count there.
+# spoken questions ("Comment je fais ?"), so only "quand" counts there.
 _CLAUSE_START = re.compile(
-    r"^(?:(?:when|whenever|where|how|why|what)\s+(?:i|we|you|he|she|it|they|my|our|your|the|this|that)"
-    r"|(?:quand|lorsque|lorsqu)\s*(?:je|j'|j’|on|nous|vous|il|elle|ils|elles|mon|ma|mes|le|la|les|l'|l’))\b",
+    r"^(?:(?:when|where|how|why|what)\s+(?:i|we|you|he|she|it|they|my|our|your|the|this|that)"
+    r"|quand\s*(?:je|j'|j’|on|nous|vous|il|elle|ils|elles|mon|ma|mes|le|la|les|l'|l’))\b",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
