@@ -19,6 +19,8 @@ from text.resolution import says_unsolved
         "Nope",
         "Ça ne marche toujours pas",
         "Non, toujours le même problème",
+        "I still have the problem",
+        "The issue persists after the update",
     ],
 )
 def test_an_unsolved_problem_is_heard(comment: str) -> None:
@@ -35,6 +37,7 @@ def test_an_unsolved_problem_is_heard(comment: str) -> None:
         "I can't thank you enough, it works",  # a negation that is not about the problem
         "Merci, c'est réglé",
         "Great, thank you!",
+        "I still have questions about billing, but it works",
         "",
     ],
 )
