@@ -92,7 +92,7 @@ def offline_answer(solution: Solution) -> str:
     line introduces what its subsections hold ("look for the following lines:") ends before them, so that
     line is dropped rather than left pointing at nothing.
     """
-    text = without_trailing_lead_in(solution.solution_text.strip("\n").rstrip())
+    text = without_trailing_lead_in(solution.solution_text.strip("\n"))
     metadata = solution.results[0].get("metadata") if solution.results else None
     path = str(metadata.get("section") or "") if isinstance(metadata, dict) else ""
     title = str(metadata.get("title") or "") if isinstance(metadata, dict) else ""

@@ -33,7 +33,7 @@ _UNSOLVED_PATTERNS = [
     r"\b(?:still|again)\b[^.!?]{0,40}\b(?:not|n't|no|error|errors|fails?|failing|broken|same|refus\w*|crash\w*)\b",
     r"\b(?:still|keeps?|kept)\s+(?:getting|showing|failing|crashing|saying|says|refusing|broken|happening|the\s+same)\b",
     r"\bsame\s+(?:error|problem|issue|message|thing|result)\b",
-    # "I still have the problem", "the issue persists", "it is still happening"
+    # "I still have the problem", "the issue persists"
     r"\bstill\s+(?:have|has|having|had|get|gets|see|sees|seeing)\s+(?:the|this|that|my|an?|same)?\s*"
     r"(?:problem|issue|error|bug|message)\b",
     r"\b(?:problem|issue|error|bug)\s+(?:persists|remains|continues|is\s+still\s+there)\b",
