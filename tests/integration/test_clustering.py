@@ -13,8 +13,9 @@ from scipy.spatial.distance import pdist
 
 from core.embeddings import Embedder
 from core.errors import InvalidInputError
-from faq_mining import clustering
-from faq_mining.clustering import Linkage, cluster_tickets, clustering_text
+from faq_mining.clustering import cluster_tickets, clustering_text
+from kb import near_duplicates
+from kb.near_duplicates import Linkage
 
 
 def reference_groups(vectors: np.ndarray, threshold: float, method: str) -> list[list[int]]:
@@ -49,7 +50,7 @@ def test_condensed_distances_are_scipys_order_and_values() -> None:
     rng = np.random.default_rng(3)
     unit = rng.normal(size=(1100, 16)).astype(np.float32)
     unit /= np.linalg.norm(unit, axis=1, keepdims=True)
-    condensed = clustering._condensed_cosine_distances(unit)
+    condensed = near_duplicates._condensed_cosine_distances(unit)
     np.testing.assert_allclose(condensed, pdist(unit.astype(np.float64), "cosine"), atol=1e-6)
 
 
