@@ -14,7 +14,7 @@ A probe whose unit has nothing left is no positive at all (nothing could answer 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -42,11 +42,21 @@ _WILSON_Z = 1.2816  # one-sided 90%
 
 @dataclass(frozen=True)
 class CalibrationIndex:
-    """The index as calibration sees it: one normalised vector, unit and term set per row."""
+    """The index as calibration sees it: one normalised vector, unit and term set per row.
+
+    `same_answer` maps a unit to the answer it shares with others (units absent from it are their own):
+    a probe is answered by any unit of its answer, and leaving its unit out leaves them all out, since a
+    question that the knowledge base still answers is no negative.
+    """
 
     vectors: np.ndarray  # (rows, dim), float32, normalised
     units: tuple[str, ...]
     terms: tuple[frozenset[str], ...]
+    same_answer: Mapping[str, str] = field(default_factory=dict)
+
+    def answer_of(self, unit: str) -> str:
+        """The answer a unit gives (its own id unless it shares one)."""
+        return self.same_answer.get(unit, unit)
 
 
 @dataclass(frozen=True)
@@ -120,30 +130,31 @@ class ProbeOutcomes:
     """Features of each probe asked with its row held out (answerable ones) and with its whole unit left out."""
 
     held_out: list[dict[str, float]]
-    correct: list[bool]  # whether the held-out probe's own unit came first
+    correct: list[bool]  # whether a unit of the held-out probe's own answer came first
     stand_ins: int  # held-out probes answered by a stand-in row (`Probe.replacement`)
-    held_out_units: list[str]
+    held_out_answers: list[str]
     left_out: list[dict[str, float]]
 
 
 def probe_features(index: CalibrationIndex, probes: Sequence[Probe]) -> ProbeOutcomes:
-    """Per probe: features with only its row held out (and whether its unit came first), and with its unit out."""
-    unit_array = np.array(index.units)
+    """Per probe: features with only its row held out (and whether its answer came first), and with its answer out."""
+    answer_array = np.array([index.answer_of(unit) for unit in index.units])
     outcomes = ProbeOutcomes([], [], 0, [], [])
     batch_size = max(1, min(256, _BATCH_CELLS // max(len(index.units), 1)))
     for start in range(0, len(probes), batch_size):
         batch = probes[start : start + batch_size]
         scores = np.stack([p.vector for p in batch]) @ index.vectors.T
         for probe, row_scores in zip(batch, scores, strict=True):
-            own = unit_array == probe.unit_id
+            answer = index.answer_of(probe.unit_id)
+            own = answer_array == answer
             replaced = row_scores.copy()
             replaced[probe.row] = -np.inf if probe.replacement is None else float(probe.replacement @ probe.vector)
             remaining = own & np.isfinite(replaced)
             if remaining.any():
                 features, top = _features(index, probe, replaced)
                 outcomes.held_out.append(features)
-                outcomes.correct.append(top == probe.unit_id)
-                outcomes.held_out_units.append(probe.unit_id)
+                outcomes.correct.append(top is not None and index.answer_of(top) == answer)
+                outcomes.held_out_answers.append(answer)
                 outcomes.stand_ins += probe.replacement is not None
             outside = np.where(own, -np.inf, row_scores)
             outcomes.left_out.append(_features(index, probe, outside)[0])
@@ -184,13 +195,20 @@ def calibration_set(
     *,
     extra_weight: float = 3.0,
 ) -> CalibrationSet:
-    """Positives (held-out phrasings), same-domain negatives (whole units left out) and any extra labels."""
+    """Positives (held-out phrasings), same-domain negatives (whole answers left out) and any extra labels.
+
+    Folds are split by answer, so units that share one never train each other's score.
+    """
     outcomes = probe_features(index, probes)
     held_out, left_out = outcomes.held_out, outcomes.left_out
     extra_rows = extra_label_features(index, extra)
     rows = [feature_vector(f) for f in (*held_out, *left_out)] + [feature_vector(f) for f, _ in extra_rows]
     labels = [float(ok) for ok in outcomes.correct] + [0.0] * len(left_out) + [float(ok) for _, ok in extra_rows]
-    groups = outcomes.held_out_units + [p.unit_id for p in probes] + [label.unit_id for label in extra]
+    groups = [
+        *outcomes.held_out_answers,
+        *(index.answer_of(p.unit_id) for p in probes),
+        *(index.answer_of(label.unit_id) for label in extra),
+    ]
     weights = [1.0] * (len(held_out) + len(left_out)) + [extra_weight] * len(extra_rows)
     return CalibrationSet(
         features=np.array(rows).reshape(-1, len(FEATURE_NAMES)),

@@ -4,10 +4,13 @@ An FAQ's phrasings (question, variants, source-ticket wordings) are its probes. 
 asked with only its own row held out; with one, it is asked against the FAQ's answer embedded alone (its
 other text kept, the question's vector gone). A document section's title is asked against its chunk's text
 embedded alone. Every probe is also asked with its whole unit left out: a same-domain negative.
+Question-only FAQs (one phrasing, no answer) that ask the same thing are one answer: they probe each
+other and leave together.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +23,7 @@ from kb.answer_confidence import QueryTerms
 from kb.calibration import Calibration, CalibrationIndex, ExtraLabel, FitLimits, Probe, calibration_set, fit
 from kb.evaluation import FaqItem, faq_passages
 from kb.keyword_index import tokenize
+from kb.near_duplicates import group_near_duplicates
 from kb.retrieval import embedded_text
 
 
@@ -38,12 +42,20 @@ class IndexRow:
     remainder: str = ""
 
 
-def build_probes(rows: Sequence[IndexRow], embedder: Embedder) -> tuple[CalibrationIndex, list[Probe]]:
-    """The calibration index over the rows and one probe per askable row (two embeddings per probed row at most)."""
+def build_probes(
+    rows: Sequence[IndexRow], embedder: Embedder, same_question_similarity: float = 1.0
+) -> tuple[CalibrationIndex, list[Probe]]:
+    """The calibration index over the rows and one probe per askable row (two embeddings per probed row at most).
+
+    Question-only units whose questions are `same_question_similarity` alike share one answer
+    (`question_only_answers`).
+    """
+    vectors = np.stack([row.vector for row in rows]).astype(np.float32)
     index = CalibrationIndex(
-        vectors=np.stack([row.vector for row in rows]).astype(np.float32),
+        vectors=vectors,
         units=tuple(row.unit_id for row in rows),
         terms=tuple(frozenset(tokenize(row.text)) for row in rows),
+        same_answer=question_only_answers(rows, vectors, same_question_similarity),
     )
     askable = [i for i, row in enumerate(rows) if row.probe_text]
     probe_texts = [str(rows[i].probe_text) for i in askable]
@@ -63,6 +75,26 @@ def build_probes(rows: Sequence[IndexRow], embedder: Embedder) -> tuple[Calibrat
         for i in askable
     ]
     return index, probes
+
+
+def question_only_answers(rows: Sequence[IndexRow], vectors: np.ndarray, min_similarity: float) -> dict[str, str]:
+    """Question-only units (one row: a phrasing, nothing else) grouped with those asking the same, as one answer.
+
+    Such a unit cannot be probed on its own (holding its phrasing out leaves nothing), and when another one
+    asks the same thing, leaving it out is no negative: the knowledge base still answers it. Units that
+    hold an answer or several phrasings stay apart: two FAQs with their own answers are two answers however
+    alike their questions. Grouped by complete linkage, so every pair in a group is `min_similarity` alike.
+    """
+    per_unit = Counter(row.unit_id for row in rows)
+    bare = [i for i, row in enumerate(rows) if per_unit[row.unit_id] == 1 and row.probe_text and not row.remainder]
+    if len(bare) < 2 or min_similarity >= 1.0:
+        return {}
+    same: dict[str, str] = {}
+    for group in group_near_duplicates(vectors[bare], threshold=1.0 - min_similarity):
+        if len(group) > 1:
+            answer = rows[bare[group[0]]].unit_id
+            same.update((rows[bare[member]].unit_id, answer) for member in group)
+    return same
 
 
 def faq_rows(embedder: Embedder, faqs: Sequence[FaqItem]) -> list[IndexRow]:
@@ -97,10 +129,17 @@ def fit_rows(
     """Probe the rows and fit the answer model with the configured target and fallback."""
     if not rows:
         return fit_empty(settings, fitted_on)
-    index, probes = build_probes(rows, embedder)
+    # The knowledge base's own rule for "asks the same thing": the similarity at which mining merges a question.
+    index, probes = build_probes(rows, embedder, settings.mining_merge_similarity)
     usable_extra = extra if len(extra) >= settings.answer_feedback_min_labels else ()
     data = calibration_set(index, probes, usable_extra, extra_weight=settings.answer_feedback_weight)
-    described = {**fitted_on, "units": len(set(index.units)), "rows": len(rows), "feedback_labels_seen": len(extra)}
+    described = {
+        **fitted_on,
+        "units": len(set(index.units)),
+        "rows": len(rows),
+        "question_only_units_sharing_an_answer": len(index.same_answer),
+        "feedback_labels_seen": len(extra),
+    }
     return fit(data, FitLimits.of(settings), described)
 
 

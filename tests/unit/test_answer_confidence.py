@@ -97,6 +97,36 @@ def test_a_one_row_unit_with_nothing_else_is_only_a_negative() -> None:
     assert data.positives == 0 and data.negatives == 3
 
 
+def test_units_sharing_an_answer_probe_each_other_and_leave_together() -> None:
+    # a and b ask the same thing; c is another question, d another still.
+    vectors = np.array([[1.0, 0.0, 0.0], [0.96, 0.28, 0.0], [0.0, 1.0, 0.0], [0.6, 0.0, 0.8]], dtype=np.float32)
+    index = CalibrationIndex(vectors, ("a", "b", "c", "d"), (frozenset(),) * 4, same_answer={"a": "a", "b": "a"})
+    probes = [Probe(u, i, vectors[i], QueryTerms(frozenset(), frozenset())) for i, u in enumerate("abcd")]
+    data = calibration_set(index, probes)
+    assert data.positives == 2 and data.negatives == 4  # a and b answer each other; c and d only leave out
+    assert data.labels[:2].tolist() == [1.0, 1.0]
+    assert data.groups.tolist()[:4] == ["a", "a", "a", "a"]  # one answer: never in two folds
+    # a's negative leaves b out too, so its best remaining cosine is d's 0.6, not b's 0.96.
+    assert data.features[2][0] == pytest.approx(0.6)
+
+
+def test_only_question_only_units_that_ask_the_same_share_an_answer() -> None:
+    from kb.faq_calibration import IndexRow, question_only_answers
+
+    vectors = np.array([[1.0, 0.0], [0.99, 0.14], [0.98, 0.2], [0.0, 1.0], [0.99, 0.1]], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = [
+        IndexRow("q1", "How do I reset it", vectors[0], probe_text="How do I reset it"),
+        IndexRow("q2", "How can I reset it", vectors[1], probe_text="How can I reset it"),
+        IndexRow("faq", "Reset it. Open settings.", vectors[2], probe_text="Reset it", remainder="Open settings."),
+        IndexRow("q3", "Where is my card", vectors[3], probe_text="Where is my card"),
+        IndexRow("many", "Reset", vectors[4], probe_text="Reset"),
+        IndexRow("many", "Resetting", vectors[4], probe_text="Resetting"),
+    ]
+    assert question_only_answers(rows, vectors[[0, 1, 2, 3, 4, 4]], min_similarity=0.95) == {"q1": "q1", "q2": "q1"}
+    assert question_only_answers(rows, vectors[[0, 1, 2, 3, 4, 4]], min_similarity=1.0) == {}
+
+
 def test_extra_feedback_labels_count_with_their_weight() -> None:
     index, probes = _clustered_index(units=6, rows_per_unit=3)
     label = ExtraLabel(index.vectors[0], QueryTerms(frozenset(), frozenset()), "u0", satisfied=False)
