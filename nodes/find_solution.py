@@ -11,8 +11,9 @@ from nodes.answer_probability import answer_probability, retrieval_model
 from nodes.context import FaqMatch, FaqSearch, SectionSource, TicketContext, context_of
 from state.agents import AnswerSource, Citation, Solution
 from state.ticket import TicketState
+from text.markdown_text import passage_window
 
-# A section up to this long is shown whole; a longer one is answered with the retrieved passage alone.
+# A section up to this long is shown whole; of a longer one, the whole blocks around the passage that fit.
 SECTION_ANSWER_CHARS = 1500
 # Passage ids of production FAQs in `results` (and so in `shown_chunk_ids`): "faq:12".
 FAQ_PASSAGE_PREFIX = "faq:"
@@ -110,7 +111,7 @@ def find_solution(state: TicketState, runtime: Runtime[TicketContext]) -> dict[s
     )
     if faqs:
         solution = rescore_with_faqs(solution, retrieved, faqs, analysis.reformulation, policy.kb_confidence_threshold)
-    section = whole_section(context_of(runtime).sections, solution)
+    section = section_answer(context_of(runtime).sections, solution)
     if section:
         solution = solution.model_copy(update={"solution_text": section})
     return {"solution": solution, "path": ["find_solution"]}
@@ -131,16 +132,22 @@ def without_sections(retrieved: Mapping[str, Any], sections: Collection[str]) ->
     return {**retrieved, "results": kept}
 
 
-def whole_section(sections: SectionSource | None, solution: Solution) -> str | None:
-    """The top passage's whole section when it is short enough to answer with (parent-child chunking)."""
+def section_answer(sections: SectionSource | None, solution: Solution) -> str | None:
+    """What of the top passage's section to answer with (parent-child chunking).
+
+    The whole section when it is short enough; else the whole blocks around the passage that fit, so a list
+    the passage was cut inside is not cut short (`passage_window`). None: answer with the passage itself.
+    """
     if sections is None or not solution.results:
         return None
     metadata = solution.results[0].get("metadata")
     section_id = metadata.get("section_id") if isinstance(metadata, dict) else None
     section = sections.fetch_section(str(section_id)) if section_id else None
-    if section is None or len(section.text) > SECTION_ANSWER_CHARS:
+    if section is None:
         return None
-    return section.text
+    if len(section.text) <= SECTION_ANSWER_CHARS:
+        return section.text
+    return passage_window(section.text, solution.solution_text, SECTION_ANSWER_CHARS)
 
 
 def live_faqs(faqs: FaqSearch | None, query: str, shown: Collection[str], min_similarity: float) -> list[FaqMatch]:

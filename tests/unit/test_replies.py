@@ -15,7 +15,7 @@ from nodes.compose_response import (
     sources_block,
 )
 from state.agents import Citation, Evaluation, Solution
-from text.markdown_text import resolve_link, shorten, to_plain_text
+from text.markdown_text import passage_window, resolve_link, shorten, to_plain_text
 
 ARTICLE_URL = "https://support.torproject.org/connecting/connecting-4/"
 
@@ -94,6 +94,45 @@ def test_markdown_becomes_readable_plain_text_with_its_lists() -> None:
     markdown = "## Fix it\n\n* **Disable** the _antivirus_\n* Use port `9150`\n1. Restart\n\n> Note <b>this</b>\n\n---"
     assert to_plain_text(markdown) == "Fix it\n\n- Disable the antivirus\n- Use port 9150\n1. Restart\n\nNote this"
     assert to_plain_text("snake_case_name and 2*3*4 stay") == "snake_case_name and 2*3*4 stay"
+
+
+def test_ordered_lists_are_numbered_as_a_browser_shows_them_and_lazy_lines_sit_under_their_item() -> None:
+    markdown = (
+        "Options:\n\n1. **WebTunnel**: looks like HTTPS.\nGet bridges first.\n1. Snowflake\n\n"
+        "   still about Snowflake\n1. obfs4\n\nAfter the list.\n\n1. A new list\n* You should not move it.\n"
+        "If you did, revert."
+    )
+    assert to_plain_text(markdown) == (
+        "Options:\n\n1. WebTunnel: looks like HTTPS.\n   Get bridges first.\n2. Snowflake\n\n"
+        "   still about Snowflake\n3. obfs4\n\nAfter the list.\n\n1. A new list\n- You should not move it.\n"
+        "  If you did, revert."
+    )
+    assert to_plain_text("3. Third\n3. Fourth") == "3. Third\n4. Fourth"
+
+
+def test_invisible_controls_leave_so_a_copied_command_runs() -> None:
+    assert to_plain_text("Run:\n\n\u202a`./start-tor-browser.desktop --verbose`\u200b") == (
+        "Run:\n\n./start-tor-browser.desktop --verbose"
+    )
+
+
+def test_a_passage_cut_inside_a_list_is_answered_with_whole_items_that_fit() -> None:
+    section = (
+        "Intro paragraph.\n\nThere are these options:\n\n1. First option\ngoes on here.\n1. Second option\n"
+        "1. Third option, long. " + "x" * 200 + "\n\n```\nstep one\n\nstep two\n```\n\nClosing words."
+    )
+    # The passage starts inside the first item: the window starts at the item and takes in its lead-in.
+    assert passage_window(section, "goes on here.\n1. Second", 120) == (
+        "There are these options:\n\n1. First option\ngoes on here.\n1. Second option"
+    )
+    # A larger budget ends at a later boundary, never inside the fence; the lead-in comes only when it costs
+    # no content after the passage.
+    wide = passage_window(section, "goes on here.", 285)
+    assert wide is not None and wide.startswith("1. First") and wide.endswith("x" * 200) and "step" not in wide
+    wider = passage_window(section, "goes on here.", 305)
+    assert wider is not None and wider.startswith("1. First") and wider.endswith("step two\n```")
+    assert passage_window(section, "not in the section", 1500) is None
+    assert passage_window(section, "Intro paragraph.\n\nClosing words.", 50) is None  # its own blocks do not fit
 
 
 def test_a_long_answer_is_cut_at_a_sentence_end() -> None:

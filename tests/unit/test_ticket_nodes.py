@@ -4,7 +4,7 @@ import pytest
 
 from nodes.compose_response import sources_block
 from nodes.evaluate import combine
-from nodes.find_solution import SECTION_ANSWER_CHARS, solution_from_retrieval, whole_section
+from nodes.find_solution import SECTION_ANSWER_CHARS, section_answer, solution_from_retrieval
 from nodes.handle_feedback import decide_on_feedback, read_feedback_offline
 from nodes.plan import apply_rules, choose_path
 from nodes.policy import TicketPolicy
@@ -30,11 +30,15 @@ def solution_with_section(section_id: str | None) -> Solution:
     return Solution(results=[result], solution_text="part")
 
 
-def test_short_section_is_shown_whole_long_one_is_not() -> None:
-    assert whole_section(Sections("whole section"), solution_with_section("s1")) == "whole section"
-    assert whole_section(Sections("x" * (SECTION_ANSWER_CHARS + 1)), solution_with_section("s1")) is None
-    assert whole_section(Sections("whole"), solution_with_section("gone")) is None
-    assert whole_section(None, solution_with_section("s1")) is None
+def test_short_section_is_shown_whole_long_one_by_the_blocks_around_the_passage() -> None:
+    assert section_answer(Sections("whole section"), solution_with_section("s1")) == "whole section"
+    assert section_answer(Sections("x" * (SECTION_ANSWER_CHARS + 1)), solution_with_section("s1")) is None
+    long_section = "Intro.\n\nThe options:\n\n1. One\n   part of one\n1. Two\n\n" + "Later. " * 300
+    assert section_answer(Sections(long_section), solution_with_section("s1")) == (
+        "The options:\n\n1. One\n   part of one\n1. Two"
+    )
+    assert section_answer(Sections("whole"), solution_with_section("gone")) is None
+    assert section_answer(None, solution_with_section("s1")) is None
 
 
 def test_passages_already_shown_are_skipped_and_confidence_recomputed() -> None:
