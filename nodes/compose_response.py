@@ -129,7 +129,9 @@ def answer_email(
     language = email_text.language_of(f"{ticket.subject} {ticket.body}")
     parts = [
         greeting(ticket, language),
-        email_text.RETRY_INTRO[language] if retry else email_text.INTRO[template][language],
+        email_text.intro_for(
+            email_text.RETRY_INTRO[language] if retry else email_text.INTRO[template][language], language, answer
+        ),
         answer.strip("\n").rstrip(),  # a first line's indent may open a code block
         email_text.CLOSING[template][language],
         sources_block(citations, language),

@@ -62,6 +62,22 @@ RETRY_INTRO = {
     "fr": "Merci de nous l'avoir signalé. Voici une autre piste tirée de nos articles d'aide :",
 }
 
+# Said, before the intro's closing colon, when the answer that follows is in the other language (a French
+# ticket answered from an English-only help centre): the customer should not have to wonder why.
+OTHER_LANGUAGE_NOTE = {
+    "en": " (our documentation on this is in French)",
+    "fr": " (notre documentation à ce sujet n'existe qu'en anglais)",
+}
+
+
+def intro_for(intro: str, language: Language, answer: str) -> str:
+    """The intro, saying before its colon when the answer is in the other language (undecidable text: not)."""
+    if detect_language(answer, default=language) == language:
+        return intro
+    head = intro.rstrip().removesuffix(":").rstrip()
+    return f"{head}{OTHER_LANGUAGE_NOTE[language]}{' :' if language == 'fr' else ':'}"
+
+
 SOURCES = {"en": "Sources:", "fr": "Sources :"}
 FAQ_LABEL = {"en": "Frequently asked question", "fr": "Question fréquente"}
 

@@ -8,6 +8,7 @@ import pytest
 
 from nodes.compose_response import (
     answer_digest,
+    answer_email,
     answer_text,
     citations_used,
     escalation_opening,
@@ -15,6 +16,7 @@ from nodes.compose_response import (
     sources_block,
 )
 from state.agents import Citation, Evaluation, Solution
+from state.ticket import TicketInput
 from text.markdown_text import passage_window, resolve_link, shorten, to_plain_text
 
 ARTICLE_URL = "https://support.torproject.org/connecting/connecting-4/"
@@ -154,6 +156,19 @@ def test_the_escalation_notice_says_plainly_when_the_kb_has_no_answer() -> None:
     assert "nothing new" in (escalation_opening(retry, "en") or "")  # type: ignore[arg-type]
     angry = Evaluation(confidence=0.3, escalate=True, sensitive=False, negative_sentiment=True)
     assert escalation_opening({"solution": empty, "evaluation": angry}, "en") is None
+
+
+def test_a_reply_says_when_its_answer_is_in_the_other_language() -> None:
+    french = TicketInput(id="T-1", subject="Connexion impossible", body="Je n'arrive pas à me connecter depuis hier.")
+    english_answer = "Disable the antivirus and restart the browser, then try the connection again."
+    body = answer_email(french, [], english_answer, "solution").body
+    assert "Voici ce qui devrait vous aider (notre documentation à ce sujet n'existe qu'en anglais) :" in body
+    french_answer = "Désactivez l'antivirus et redémarrez le navigateur, puis réessayez la connexion."
+    assert "n'existe qu'en anglais" not in answer_email(french, [], french_answer, "solution").body
+    assert "anglais" not in answer_email(french, [], "./start-tor-browser.desktop --verbose", "solution").body
+    english = TicketInput(id="T-2", subject="Cannot connect", body="I cannot connect since yesterday, what can I do?")
+    assert "Here is what should help:" in answer_email(english, [], english_answer, "solution").body
+    assert "(our documentation on this is in French):" in answer_email(english, [], french_answer, "solution").body
 
 
 def test_an_offline_answer_from_a_deep_section_is_led_by_its_heading() -> None:
