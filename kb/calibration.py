@@ -41,22 +41,36 @@ _WILSON_Z = 1.2816  # one-sided 90%
 
 
 @dataclass(frozen=True)
+class QuestionOnlyUnits:
+    """Units that hold nothing but one question (no answer, no other phrasing), and which ask the same thing.
+
+    Such a unit cannot be probed on its own, and leaving it out is no negative while another row asks the
+    same: the knowledge base still answers it. So those grouped in `answers` (complete linkage: every pair
+    `similarity` alike) are one answer, probing each other; and leaving one out also leaves out every
+    question-only row `similarity` alike to the question asked, grouped with it or not.
+    """
+
+    units: frozenset[str] = frozenset()
+    answers: Mapping[str, str] = field(default_factory=dict)
+    similarity: float = 1.0
+
+
+@dataclass(frozen=True)
 class CalibrationIndex:
     """The index as calibration sees it: one normalised vector, unit and term set per row.
 
-    `same_answer` maps a unit to the answer it shares with others (units absent from it are their own):
-    a probe is answered by any unit of its answer, and leaving its unit out leaves them all out, since a
-    question that the knowledge base still answers is no negative.
+    A probe is answered by any unit of its answer (`answer_of`), and leaving its unit out leaves them all
+    out, since a question that the knowledge base still answers is no negative.
     """
 
     vectors: np.ndarray  # (rows, dim), float32, normalised
     units: tuple[str, ...]
     terms: tuple[frozenset[str], ...]
-    same_answer: Mapping[str, str] = field(default_factory=dict)
+    question_only: QuestionOnlyUnits = field(default_factory=QuestionOnlyUnits)
 
     def answer_of(self, unit: str) -> str:
         """The answer a unit gives (its own id unless it shares one)."""
-        return self.same_answer.get(unit, unit)
+        return self.question_only.answers.get(unit, unit)
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,8 @@ class ProbeOutcomes:
 def probe_features(index: CalibrationIndex, probes: Sequence[Probe]) -> ProbeOutcomes:
     """Per probe: features with only its row held out (and whether its answer came first), and with its answer out."""
     answer_array = np.array([index.answer_of(unit) for unit in index.units])
+    question_only = index.question_only
+    question_only_rows = np.array([unit in question_only.units for unit in index.units])
     outcomes = ProbeOutcomes([], [], 0, [], [])
     batch_size = max(1, min(256, _BATCH_CELLS // max(len(index.units), 1)))
     for start in range(0, len(probes), batch_size):
@@ -156,6 +172,8 @@ def probe_features(index: CalibrationIndex, probes: Sequence[Probe]) -> ProbeOut
                 outcomes.correct.append(top is not None and index.answer_of(top) == answer)
                 outcomes.held_out_answers.append(answer)
                 outcomes.stand_ins += probe.replacement is not None
+            if probe.unit_id in question_only.units:
+                own = own | (question_only_rows & (row_scores >= question_only.similarity))
             outside = np.where(own, -np.inf, row_scores)
             outcomes.left_out.append(_features(index, probe, outside)[0])
     return outcomes

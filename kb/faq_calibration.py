@@ -5,7 +5,7 @@ asked with only its own row held out; with one, it is asked against the FAQ's an
 other text kept, the question's vector gone). A document section's title is asked against its chunk's text
 embedded alone. Every probe is also asked with its whole unit left out: a same-domain negative.
 Question-only FAQs (one phrasing, no answer) that ask the same thing are one answer: they probe each
-other and leave together.
+other, and a left-out question takes every question-only row that asks the same with it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,16 @@ import numpy as np
 from core.embeddings import Embedder
 from core.settings import Settings
 from kb.answer_confidence import QueryTerms
-from kb.calibration import Calibration, CalibrationIndex, ExtraLabel, FitLimits, Probe, calibration_set, fit
+from kb.calibration import (
+    Calibration,
+    CalibrationIndex,
+    ExtraLabel,
+    FitLimits,
+    Probe,
+    QuestionOnlyUnits,
+    calibration_set,
+    fit,
+)
 from kb.evaluation import FaqItem, faq_passages
 from kb.keyword_index import tokenize
 from kb.near_duplicates import group_near_duplicates
@@ -48,14 +57,14 @@ def build_probes(
     """The calibration index over the rows and one probe per askable row (two embeddings per probed row at most).
 
     Question-only units whose questions are `same_question_similarity` alike share one answer
-    (`question_only_answers`).
+    (`question_only_units`).
     """
     vectors = np.stack([row.vector for row in rows]).astype(np.float32)
     index = CalibrationIndex(
         vectors=vectors,
         units=tuple(row.unit_id for row in rows),
         terms=tuple(frozenset(tokenize(row.text)) for row in rows),
-        same_answer=question_only_answers(rows, vectors, same_question_similarity),
+        question_only=question_only_units(rows, vectors, same_question_similarity),
     )
     askable = [i for i, row in enumerate(rows) if row.probe_text]
     probe_texts = [str(rows[i].probe_text) for i in askable]
@@ -77,24 +86,22 @@ def build_probes(
     return index, probes
 
 
-def question_only_answers(rows: Sequence[IndexRow], vectors: np.ndarray, min_similarity: float) -> dict[str, str]:
-    """Question-only units (one row: a phrasing, nothing else) grouped with those asking the same, as one answer.
+def question_only_units(rows: Sequence[IndexRow], vectors: np.ndarray, similarity: float) -> QuestionOnlyUnits:
+    """The units that hold one phrasing and nothing else, grouped into answers by complete linkage.
 
-    Such a unit cannot be probed on its own (holding its phrasing out leaves nothing), and when another one
-    asks the same thing, leaving it out is no negative: the knowledge base still answers it. Units that
-    hold an answer or several phrasings stay apart: two FAQs with their own answers are two answers however
-    alike their questions. Grouped by complete linkage, so every pair in a group is `min_similarity` alike.
+    Units that hold an answer or several phrasings stay apart: two FAQs with their own answers are two
+    answers however alike their questions (`QuestionOnlyUnits`).
     """
     per_unit = Counter(row.unit_id for row in rows)
     bare = [i for i, row in enumerate(rows) if per_unit[row.unit_id] == 1 and row.probe_text and not row.remainder]
-    if len(bare) < 2 or min_similarity >= 1.0:
-        return {}
-    same: dict[str, str] = {}
-    for group in group_near_duplicates(vectors[bare], threshold=1.0 - min_similarity):
+    if len(bare) < 2 or similarity >= 1.0:
+        return QuestionOnlyUnits()
+    answers: dict[str, str] = {}
+    for group in group_near_duplicates(vectors[bare], threshold=1.0 - similarity):
         if len(group) > 1:
             answer = rows[bare[group[0]]].unit_id
-            same.update((rows[bare[member]].unit_id, answer) for member in group)
-    return same
+            answers.update((rows[bare[member]].unit_id, answer) for member in group)
+    return QuestionOnlyUnits(frozenset(rows[i].unit_id for i in bare), answers, similarity)
 
 
 def faq_rows(embedder: Embedder, faqs: Sequence[FaqItem]) -> list[IndexRow]:
@@ -137,7 +144,8 @@ def fit_rows(
         **fitted_on,
         "units": len(set(index.units)),
         "rows": len(rows),
-        "question_only_units_sharing_an_answer": len(index.same_answer),
+        "question_only_units": len(index.question_only.units),
+        "question_only_units_sharing_an_answer": len(index.question_only.answers),
         "feedback_labels_seen": len(extra),
     }
     return fit(data, FitLimits.of(settings), described)

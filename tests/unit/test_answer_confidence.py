@@ -13,6 +13,7 @@ from kb.calibration import (
     ExtraLabel,
     FitLimits,
     Probe,
+    QuestionOnlyUnits,
     calibration_set,
     choose_threshold,
     fit,
@@ -97,21 +98,30 @@ def test_a_one_row_unit_with_nothing_else_is_only_a_negative() -> None:
     assert data.positives == 0 and data.negatives == 3
 
 
-def test_units_sharing_an_answer_probe_each_other_and_leave_together() -> None:
-    # a and b ask the same thing; c is another question, d another still.
+def test_question_only_units_that_share_an_answer_probe_each_other_and_leave_together() -> None:
+    # a and b ask the same thing; c is another question, d another still, 0.6 alike to a.
     vectors = np.array([[1.0, 0.0, 0.0], [0.96, 0.28, 0.0], [0.0, 1.0, 0.0], [0.6, 0.0, 0.8]], dtype=np.float32)
-    index = CalibrationIndex(vectors, ("a", "b", "c", "d"), (frozenset(),) * 4, same_answer={"a": "a", "b": "a"})
-    probes = [Probe(u, i, vectors[i], QueryTerms(frozenset(), frozenset())) for i, u in enumerate("abcd")]
-    data = calibration_set(index, probes)
+
+    def left_out_best(question_only: QuestionOnlyUnits) -> tuple[CalibrationSet, float]:
+        index = CalibrationIndex(vectors, ("a", "b", "c", "d"), (frozenset(),) * 4, question_only=question_only)
+        probes = [Probe(u, i, vectors[i], QueryTerms(frozenset(), frozenset())) for i, u in enumerate("abcd")]
+        data = calibration_set(index, probes)
+        return data, float(data.features[data.positives][0])  # best cosine of a's negative
+
+    data, best = left_out_best(QuestionOnlyUnits(frozenset("abcd"), {"a": "a", "b": "a"}, similarity=0.9))
     assert data.positives == 2 and data.negatives == 4  # a and b answer each other; c and d only leave out
     assert data.labels[:2].tolist() == [1.0, 1.0]
     assert data.groups.tolist()[:4] == ["a", "a", "a", "a"]  # one answer: never in two folds
-    # a's negative leaves b out too, so its best remaining cosine is d's 0.6, not b's 0.96.
-    assert data.features[2][0] == pytest.approx(0.6)
+    assert best == pytest.approx(0.6)  # a's negative leaves b out too: d is the best left
+    # At a lower similarity d asks the same as a and leaves with it; a unit with an answer of its own stays.
+    assert left_out_best(QuestionOnlyUnits(frozenset("abcd"), {"a": "a", "b": "a"}, similarity=0.55))[1] == 0.0
+    assert left_out_best(QuestionOnlyUnits(frozenset("abc"), {"a": "a", "b": "a"}, similarity=0.55))[1] == (
+        pytest.approx(0.6)
+    )
 
 
 def test_only_question_only_units_that_ask_the_same_share_an_answer() -> None:
-    from kb.faq_calibration import IndexRow, question_only_answers
+    from kb.faq_calibration import IndexRow, question_only_units
 
     vectors = np.array([[1.0, 0.0], [0.99, 0.14], [0.98, 0.2], [0.0, 1.0], [0.99, 0.1]], dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -123,8 +133,9 @@ def test_only_question_only_units_that_ask_the_same_share_an_answer() -> None:
         IndexRow("many", "Reset", vectors[4], probe_text="Reset"),
         IndexRow("many", "Resetting", vectors[4], probe_text="Resetting"),
     ]
-    assert question_only_answers(rows, vectors[[0, 1, 2, 3, 4, 4]], min_similarity=0.95) == {"q1": "q1", "q2": "q1"}
-    assert question_only_answers(rows, vectors[[0, 1, 2, 3, 4, 4]], min_similarity=1.0) == {}
+    found = question_only_units(rows, vectors[[0, 1, 2, 3, 4, 4]], similarity=0.95)
+    assert found == QuestionOnlyUnits(frozenset({"q1", "q2", "q3"}), {"q1": "q1", "q2": "q1"}, 0.95)
+    assert question_only_units(rows, vectors[[0, 1, 2, 3, 4, 4]], similarity=1.0) == QuestionOnlyUnits()
 
 
 def test_extra_feedback_labels_count_with_their_weight() -> None:
