@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.text import Text
 
 from core.settings import get_settings
 from state.ticket import CustomerFeedback, TicketInput
+
+if TYPE_CHECKING:
+    from core.services import Services
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DOCS = REPO_ROOT / "examples" / "helpcentre" / "articles"
@@ -51,6 +54,7 @@ def demo(
             f"{report.chunks_removed} removed, {len(report.failed)} failed, {report.seconds:.1f}s"
             " (run it again: nothing is re-embedded)"
         )
+        _fit_answer_model(services)
 
         console.rule("2. Ask the knowledge base")
         retriever = HybridRetriever.from_services(services)
@@ -93,6 +97,7 @@ def demo(
 
         console.rule("4. Mine FAQs from resolved tickets, and approve them as a reviewer")
         mine_and_review(services, resolved, console)
+        _fit_answer_model(services)  # approved FAQs are a new KB state, as `doxa serve` would refit in the background
 
         console.rule("5. A new ticket on a mined problem is answered from the approved FAQ")
         answer_from_the_faq(service, console)
@@ -101,6 +106,19 @@ def demo(
             "Try: doxa kb search 'onion sites' · doxa ticket list · doxa faq list · doxa faq search 'invoice pdf'"
             " · doxa serve (then /console) · doxa --help"
         )
+
+
+def _fit_answer_model(services: Services) -> None:
+    """Fit the answer model on the KB as it is now (a no-op when the stored one is current), as the service does."""
+    from cli.kb_calibrate import refit_now
+
+    stored = refit_now(services)
+    fitted_on = stored.model.fitted_on
+    console.print(
+        f"answer model: {stored.model.kind}, threshold {stored.model.threshold:.2f}"
+        f" ({fitted_on.get('positives', 0)} answerable probes, {fitted_on.get('negatives', 0)} left-out questions;"
+        " `doxa kb calibrate` shows the curve)"
+    )
 
 
 _MEANING = {
