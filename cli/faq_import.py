@@ -26,7 +26,8 @@ def import_file(
 
     Every line is checked first and the import is one transaction: a bad line writes nothing. Re-running
     is safe: an FAQ whose question is already live is kept and only gains the variants it lacks. Each
-    variant is a phrasing of its own, so customers who ask that way find the FAQ.
+    variant is a phrasing of its own, so customers who ask that way find the FAQ. Rows that give the same
+    answer (an intent list exported one phrase per row) are one FAQ, asked each row's way.
     """
     from faq_mining.faq_import import import_faqs, read_faq_file
     from faq_mining.faq_store import FaqStore
@@ -46,7 +47,8 @@ def import_file(
     if as_json:
         typer.echo(json.dumps(asdict(result)))
         return
+    folded = f" ({result.rows_folded} row(s) gave an earlier row's answer: imported as its variants)"
     typer.echo(
         f"{len(result.created)} FAQ(s) created, {len(result.existing)} already live;"
-        f" {result.phrasings_added} phrasing(s) added"
+        f" {result.phrasings_added} phrasing(s) added{folded if result.rows_folded else ''}"
     )

@@ -5,7 +5,8 @@ Every row is checked before anything is written (a question and an answer, no pe
 twice), and the import is one transaction: a bad row writes nothing. The file is the reviewed source, so
 rows skip the candidate review; the audit trail records who imported which file. Re-running is idempotent:
 a live FAQ with the same question (ignoring case) is kept as it is and only gains the variants it lacks,
-each a phrasing of its own (`faq_phrasing`, origin `variant`).
+each a phrasing of its own (`faq_phrasing`, origin `variant`). Rows that give the same answer are one FAQ:
+the first row's, with the others' questions as its variants (`fold_shared_answers`).
 
 Example:
     >>> rows = read_faq_file(Path("faqs.jsonl"))
@@ -26,6 +27,7 @@ from core.errors import InvalidInputError
 from core.jsonl import read_json_objects
 from faq_mining import promotion
 from faq_mining.faq_store import FAQ_COLUMNS, Connection, FaqRow, FaqStore, normalise_tags
+from text.normalise import same_text_groups
 from text.pii import detect_pii
 
 
@@ -38,15 +40,17 @@ class FaqImportRow:
     tags: list[str] = field(default_factory=list)
     variants: list[str] = field(default_factory=list)
     source_id: str | None = None
+    rows_folded: int = 0  # later rows of the file with the same answer, whose questions are variants here
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """FAQs created, live FAQs that already asked the question, and phrasings added to either."""
+    """FAQs created, live FAQs that already asked the question, phrasings added, rows folded into another."""
 
     created: list[int]
     existing: list[int]
     phrasings_added: int
+    rows_folded: int = 0
 
 
 def read_faq_file(path: Path) -> list[FaqImportRow]:
@@ -81,7 +85,30 @@ def read_faq_file(path: Path) -> list[FaqImportRow]:
         )
     if not rows:
         raise InvalidInputError(f"{path}: no FAQs")
-    return rows
+    return fold_shared_answers(rows)
+
+
+def fold_shared_answers(rows: Sequence[FaqImportRow]) -> list[FaqImportRow]:
+    """Rows that give the same answer as one FAQ: the first row's, asked the others' ways too.
+
+    An intent list exported one training phrase per row, each with the intent's response, is one FAQ per
+    response; kept apart, every row's nearest rival would be a twin with the same answer.
+    """
+    folded = []
+    for group in same_text_groups([row.answer for row in rows]):
+        first, others = rows[group[0]], [rows[i] for i in group[1:]]
+        asked = [*first.variants, *(text for row in others for text in (row.question, *row.variants))]
+        folded.append(
+            FaqImportRow(
+                question=first.question,
+                answer=first.answer,
+                tags=normalise_tags([*first.tags, *(tag for row in others for tag in row.tags)]),
+                variants=list(dict.fromkeys(text for text in asked if text.casefold() != first.question.casefold())),
+                source_id=first.source_id,
+                rows_folded=len(others),
+            )
+        )
+    return folded
 
 
 def import_faqs(
@@ -119,7 +146,7 @@ def import_faqs(
                 promotion.audit(
                     conn, event, actor, staging_id=None, faq_id=faq.id, source=source, phrasings_added=phrasings
                 )
-    return ImportResult(created, existing, added)
+    return ImportResult(created, existing, added, sum(row.rows_folded for row in rows))
 
 
 def _insert(conn: Connection, row: FaqImportRow, vector: str, model: str, actor: str, source: str) -> FaqRow:

@@ -17,7 +17,7 @@ import numpy as np
 from core.services import Services
 from kb.answer_confidence import AnswerModel
 from kb.calibration import Calibration
-from kb.evaluation import FaqItem, LabelledQuery, faq_retriever
+from kb.evaluation import FaqItem, LabelledQuery, faq_retriever, resolve_gold
 from kb.faq_calibration import calibrate_faqs
 
 Signal = Literal["probability", "cosine"]
@@ -95,6 +95,7 @@ def evaluate_confidence(
 ) -> ConfidenceReport:
     """Calibrate on the FAQs (unless `signal` is the plain cosine), run the queries, score the decisions."""
     settings = services.settings
+    queries = resolve_gold(queries, faqs)
     if signal == "probability":
         calibration = calibrate_faqs(services.embedder, faqs, settings)
     else:

@@ -5,7 +5,8 @@ Input files are JSON Lines: FAQs `{id, question, answer[, variants]}` and querie
 answer), embedded as ingestion embeds chunks, plus one passage per variant phrasing (section path = the
 variant, no text) pointing at the same FAQ, in a temporary collection of the configured vector store that
 is dropped afterwards; the keyword index is built from the same passages in memory. A ranking lists each
-FAQ once, at the rank of its best passage (max over its phrasings).
+FAQ once, at the rank of its best passage (max over its phrasings). Rows that give the same answer are one
+FAQ asked many ways, as `doxa faq import` stores them, and a query's gold row counts as its FAQ.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from kb.passages import InMemoryPassages, Passage
 from kb.retrieval import HybridRetriever, embedded_text
 from kb.vector_store.base import VectorPoint
 from kb.vector_store.factory import open_vector_store
+from text.normalise import same_text_groups
 
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
@@ -40,12 +42,16 @@ _EMBED_BATCH = 64
 
 @dataclass(frozen=True)
 class FaqItem:
-    """One FAQ: the question is its title, the answer its text; variants are other ways it is asked."""
+    """One FAQ: the question is its title, the answer its text; variants are other ways it is asked.
+
+    `aliases` are the ids of the file's rows folded into it (`fold_shared_answers`).
+    """
 
     id: str
     question: str
     answer: str
     variants: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,37 @@ def load_faqs(path: Path) -> list[FaqItem]:
         if faq.id in seen:
             raise InvalidInputError(f"{path}: FAQ id {faq.id!r} appears twice")
         seen.add(faq.id)
-    return faqs
+    return fold_shared_answers(faqs)
+
+
+def fold_shared_answers(faqs: Sequence[FaqItem]) -> list[FaqItem]:
+    """Rows that give the same answer as one FAQ asked many ways, as `doxa faq import` stores them.
+
+    An intent list exported one training phrase per row, each with the intent's response, is one FAQ per
+    response: kept apart, every row's nearest rival is a twin with the same answer, so no answer looks
+    safe. The first row keeps its id and question; the others' questions and variants become its
+    variants and their ids its aliases (`resolve_gold`). Rows without an answer are left alone.
+    """
+    folded = []
+    for group in same_text_groups([faq.answer for faq in faqs]):
+        first, others = faqs[group[0]], [faqs[i] for i in group[1:]]
+        if not others:
+            folded.append(first)
+            continue
+        asked = [*first.variants, *(text for faq in others for text in (faq.question, *faq.variants))]
+        variants = tuple(dict.fromkeys(text for text in asked if text != first.question))
+        folded.append(FaqItem(first.id, first.question, first.answer, variants, tuple(faq.id for faq in others)))
+    return folded
+
+
+def resolve_gold(queries: Sequence[LabelledQuery], faqs: Sequence[FaqItem]) -> list[LabelledQuery]:
+    """The queries with gold ids of rows folded into another FAQ replaced by that FAQ's id."""
+    owner = {alias: faq.id for faq in faqs for alias in faq.aliases}
+    if not owner:
+        return list(queries)
+    return [
+        LabelledQuery(q.query, tuple(dict.fromkeys(owner.get(i, i) for i in q.gold_ids)), q.in_scope) for q in queries
+    ]
 
 
 def load_queries(path: Path) -> list[LabelledQuery]:
@@ -252,7 +288,7 @@ def evaluate_retrieval(
     progress: Progress | None = None,
 ) -> RetrievalReport:
     """Index the FAQs, run every query that has gold FAQs, measure ranking quality and latency."""
-    scored = [q for q in queries if q.gold_ids]
+    scored = [q for q in resolve_gold(queries, faqs) if q.gold_ids]
     if not scored:
         raise InvalidInputError("no query has gold_faq_ids to score against")
     with faq_retriever(services, faqs, mode, progress) as retriever:
@@ -276,6 +312,7 @@ def evaluate_confidence(
     services: Services, faqs: Sequence[FaqItem], queries: Sequence[LabelledQuery], thresholds: Sequence[float]
 ) -> list[ConfidencePoint]:
     """Precision and coverage of `kb_confident` (best cosine >= threshold) at each threshold."""
+    queries = resolve_gold(queries, faqs)
     best_cosine, top1_correct, top5_correct = [], [], []
     with faq_retriever(services, faqs, "hybrid") as retriever:
         for labelled in queries:

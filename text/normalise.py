@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 
 def fold(text: str) -> str:
@@ -12,3 +13,19 @@ def fold(text: str) -> str:
     """
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").lower())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def same_text_groups(texts: Sequence[str]) -> list[list[int]]:
+    """Indices of the texts grouped by what they say (case, accents and spacing aside), first seen first.
+
+    A blank text says nothing, so it is never grouped with another.
+
+    Example:
+        >>> same_text_groups(["Restart it.", "", "restart  it.", ""])
+        [[0, 2], [1], [3]]
+    """
+    groups: dict[str, list[int]] = {}
+    for index, text in enumerate(texts):
+        key = " ".join(fold(text).split())
+        groups.setdefault(key or f"\0{index}", []).append(index)
+    return list(groups.values())

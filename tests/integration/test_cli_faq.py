@@ -141,9 +141,33 @@ def test_import_creates_faqs_with_their_variants_and_is_idempotent(
     again = faq("import", str(faqs), "--actor", "alice", "--json")
 
     assert len(first["created"]) == 2 and first["existing"] == [] and first["phrasings_added"] == 1
-    assert again == {"created": [], "existing": first["created"], "phrasings_added": 0}
+    assert again == {"created": [], "existing": first["created"], "phrasings_added": 0, "rows_folded": 0}
     (hit,) = FaqRetriever.from_services(services).search("locked out after too many login attempts", top_k=1)
     assert hit.id == first["created"][0] and hit.phrasing_matches
+
+
+def test_rows_that_give_the_same_answer_are_imported_as_one_faq_asked_each_way(
+    services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    use_test_services(monkeypatch, services, faq_import)
+    faqs = tmp_path / "intents.jsonl"
+    response = "Open Settings > Cards and choose Activate."
+    rows = [
+        {"question": "How do I activate my card?", "answer": response, "tags": ["cards"]},
+        {"question": "My new card does not work yet", "answer": f"  {response.lower()} ", "tags": ["onboarding"]},
+        {"question": "Where can I download my invoices?", "answer": "Billing > Invoices lists every invoice."},
+    ]
+    faqs.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+
+    first = faq("import", str(faqs), "--actor", "alice", "--json")
+    again = faq("import", str(faqs), "--actor", "alice", "--json")
+
+    assert len(first["created"]) == 2 and first["rows_folded"] == 1 and first["phrasings_added"] == 1
+    assert again["created"] == [] and again["phrasings_added"] == 0
+    (hit,) = FaqRetriever.from_services(services).search("my new card does not work yet", top_k=1)
+    assert hit.id == first["created"][0] and hit.question == "How do I activate my card?" and hit.answer == response
+    text = runner.invoke(doxa_app, ["faq", "import", str(faqs), "--actor", "alice"]).stdout
+    assert "1 row(s) gave an earlier row's answer: imported as its variants" in text
 
 
 def test_a_bad_import_line_writes_nothing(services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
