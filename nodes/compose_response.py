@@ -112,6 +112,18 @@ def without_trailing_lead_in(text: str) -> str:
     return "\n".join(lines)
 
 
+def composer_passages(solution: Solution) -> str:
+    """The passages the composer is shown, numbered from 1; the first as the solution finder widened it.
+
+    The retrieved chunk is cut by length; the solution text is its whole section or the whole blocks around
+    it (`nodes.find_solution.section_answer`), so the LLM does not stop where the chunk did.
+    """
+    texts = [str(result["chunk_text"]) for result in solution.results[:CITED_PASSAGES]]
+    if texts and solution.solution_text.strip():
+        texts[0] = solution.solution_text
+    return "\n\n".join(f"[{number}] {text}" for number, text in enumerate(texts, start=1))
+
+
 def answer_digest(text: str) -> str:
     """A fingerprint of an answer's wording (case and spacing ignored), to never send the same text twice."""
     return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()[:32]
@@ -170,8 +182,6 @@ def compose_response(state: TicketState, runtime: Runtime[TicketContext]) -> dic
     """
     ticket, solution, attempt = state["ticket"], state["solution"], state.get("attempt", 1)
     template: EmailTemplate = "auto_confident" if solution.kb_confident and attempt == 1 else "solution"
-    shown = solution.results[:CITED_PASSAGES]
-    passages = "\n\n".join(f"[{i + 1}] {r['chunk_text']}" for i, r in enumerate(shown))
     composed, fallback = llm_or_offline(
         runtime,
         "compose_response",
@@ -180,7 +190,7 @@ def compose_response(state: TicketState, runtime: Runtime[TicketContext]) -> dic
         lambda: ComposedAnswer(answer=offline_answer(solution), passages_used=[1]),
         subject=ticket.subject,
         body=ticket.body,
-        passages=passages,
+        passages=composer_passages(solution),
     )
     text = answer_text(solution, composed.answer)
     digest = answer_digest(text)

@@ -11,6 +11,7 @@ from nodes.compose_response import (
     answer_email,
     answer_text,
     citations_used,
+    composer_passages,
     escalation_opening,
     offline_answer,
     sources_block,
@@ -135,6 +136,16 @@ def test_a_passage_cut_inside_a_list_is_answered_with_whole_items_that_fit() -> 
     assert wider is not None and wider.startswith("1. First") and wider.endswith("step two\n```")
     assert passage_window(section, "not in the section", 1500) is None
     assert passage_window(section, "Intro paragraph.\n\nClosing words.", 50) is None  # its own blocks do not fit
+
+
+def test_the_composer_sees_the_first_passage_as_widened_by_the_solution_finder() -> None:
+    results = [passage("1. WebTunnel: ...", ARTICLE_URL), passage("Snowflake is a proxy.", None)]
+    widened = Solution(results=results, solution_text="There are these options:\n\n1. WebTunnel: ...\n1. Snowflake")
+    assert composer_passages(widened) == (
+        "[1] There are these options:\n\n1. WebTunnel: ...\n1. Snowflake\n\n[2] Snowflake is a proxy."
+    )
+    assert composer_passages(Solution(results=results)) == "[1] 1. WebTunnel: ...\n\n[2] Snowflake is a proxy."
+    assert composer_passages(Solution()) == ""
 
 
 def test_a_long_answer_is_cut_at_a_sentence_end() -> None:
