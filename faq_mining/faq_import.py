@@ -53,8 +53,11 @@ class ImportResult:
     rows_folded: int = 0
 
 
-def read_faq_file(path: Path) -> list[FaqImportRow]:
-    """The rows of an import file, each checked; InvalidInputError names the file and line of the first bad one."""
+def read_faq_file(path: Path, *, fold: bool = True) -> list[FaqImportRow]:
+    """The rows of an import file, each checked; InvalidInputError names the file and line of the first bad one.
+
+    With `fold`, rows that give the same answer come back as one (`fold_shared_answers`).
+    """
     rows: list[FaqImportRow] = []
     seen: dict[str, int] = {}
     for number, record in read_json_objects(path):
@@ -85,7 +88,7 @@ def read_faq_file(path: Path) -> list[FaqImportRow]:
         )
     if not rows:
         raise InvalidInputError(f"{path}: no FAQs")
-    return fold_shared_answers(rows)
+    return fold_shared_answers(rows) if fold else rows
 
 
 def fold_shared_answers(rows: Sequence[FaqImportRow]) -> list[FaqImportRow]:

@@ -62,3 +62,8 @@ def test_an_import_file_folds_rows_with_one_answer_into_the_first(tmp_path: Path
     )
     assert card.tags == ["cards", "onboarding"] and card.answer == "Open Cards > Activate."
     assert (pin.question, pin.variants, pin.rows_folded) == ("Where is the PIN?", [], 0)
+    assert [row.question for row in read_faq_file(path, fold=False)] == [
+        "How do I activate my card?",
+        "Where is the PIN?",
+        "My card is not active",
+    ]
