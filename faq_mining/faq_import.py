@@ -11,7 +11,7 @@ the first row's, with the others' questions as its variants (`fold_shared_answer
 Example:
     >>> rows = read_faq_file(Path("faqs.jsonl"))
     >>> import_faqs(FaqStore.from_services(services), services.embedder, rows, actor="alice", source="faqs.jsonl")
-    ImportResult(created=[1, 2], existing=[], phrasings_added=5)
+    ImportResult(created=[1, 2], existing=[], phrasings_added=5, rows_folded=0)
 """
 
 from __future__ import annotations
