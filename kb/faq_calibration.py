@@ -10,9 +10,10 @@ other, and a left-out question takes every question-only row that asks the same 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,7 @@ def fit_rows(
     """Probe the rows and fit the answer model with the configured target and fallback."""
     if not rows:
         return fit_empty(settings, fitted_on)
+    rows, extra = by_content(rows, extra)
     # The knowledge base's own rule for "asks the same thing": the similarity at which mining merges a question.
     index, probes = build_probes(rows, embedder, settings.mining_merge_similarity)
     usable_extra = extra if len(extra) >= settings.answer_feedback_min_labels else ()
@@ -149,6 +151,27 @@ def fit_rows(
         "feedback_labels_seen": len(extra),
     }
     return fit(data, FitLimits.of(settings), described)
+
+
+def by_content(rows: Sequence[IndexRow], extra: Sequence[ExtraLabel] = ()) -> tuple[list[IndexRow], list[ExtraLabel]]:
+    """The rows renamed and ordered by what their units hold, so where the KB came from changes no fit.
+
+    A document's id is a hash of its file's path and an FAQ's is its row number: the same help centre
+    ingested from another folder would otherwise be split into other folds and get another threshold.
+    Units that hold exactly the same rows keep their original order among themselves.
+    """
+    texts: dict[str, list[str]] = {}
+    for row in rows:
+        texts.setdefault(row.unit_id, []).append(f"{row.text}\x1f{row.probe_text or ''}")
+    digests = {unit: hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:16] for unit, parts in texts.items()}
+    seen: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for unit in texts:  # first-seen order decides only between units of identical content
+        seen[digests[unit]] += 1
+        names[unit] = f"u{digests[unit]}#{seen[digests[unit]]}"
+    order = sorted(range(len(rows)), key=lambda i: (names[rows[i].unit_id], i))
+    renamed = [replace(rows[i], unit_id=names[rows[i].unit_id]) for i in order]
+    return renamed, [replace(label, unit_id=names.get(label.unit_id, label.unit_id)) for label in extra]
 
 
 def fit_empty(settings: Settings, fitted_on: dict[str, Any]) -> Calibration:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from faq_mining.faq_import import read_faq_file
 from kb.evaluation import FaqItem, LabelledQuery, fold_shared_answers, load_faqs, resolve_gold
 from text.normalise import same_text_groups
@@ -67,3 +69,36 @@ def test_an_import_file_folds_rows_with_one_answer_into_the_first(tmp_path: Path
         "Where is the PIN?",
         "My card is not active",
     ]
+
+
+def test_a_fit_depends_on_what_the_units_hold_not_on_their_ids_or_order() -> None:
+    from typing import cast
+
+    from core.embeddings import Embedder
+    from core.settings import Settings
+    from kb.faq_calibration import IndexRow, by_content, fit_rows
+    from tests.fakes import HashingEmbedder
+
+    class Documents(HashingEmbedder):
+        def embed_documents(self, texts: list[str]) -> np.ndarray:
+            return self.encode(texts)
+
+    embedder = Documents()
+    topics = [f"topic{n} subject{n} matter{n}" for n in range(14)]
+    ways = ["how do I fix {t}", "{t} is broken again", "I need help with {t} today"]
+
+    def rows(ids: list[str], order: list[int]) -> list[IndexRow]:
+        out = []
+        for n in order:  # units in this order, each unit's rows in its own order
+            for way in ways:
+                text = way.format(t=topics[n])
+                out.append(IndexRow(ids[n], text, embedder.encode([text])[0], probe_text=text))
+        return out
+
+    first = rows([f"faq:{n}" for n in range(14)], list(range(14)))
+    second = rows([f"doc:{chr(122 - n)}" for n in range(14)], list(range(13, -1, -1)))
+    assert [r.unit_id for r in by_content(first)[0]] == [r.unit_id for r in by_content(second)[0]]
+    settings = Settings(mistral_api_key=None)
+    one = fit_rows(first, cast(Embedder, embedder), settings, {}).model
+    other = fit_rows(second, cast(Embedder, embedder), settings, {}).model
+    assert one.kind == "logistic" and (one.threshold, one.coef) == (other.threshold, other.coef)
