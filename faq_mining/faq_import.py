@@ -4,9 +4,10 @@ The file is JSON Lines of `{question, answer[, id][, tags][, variants]}`, the fo
 Every row is checked before anything is written (a question and an answer, no personal data, no question
 twice), and the import is one transaction: a bad row writes nothing. The file is the reviewed source, so
 rows skip the candidate review; the audit trail records who imported which file. Re-running is idempotent:
-a live FAQ with the same question (ignoring case) is kept as it is and only gains the variants it lacks,
-each a phrasing of its own (`faq_phrasing`, origin `variant`). Rows that give the same answer are one FAQ:
-the first row's, with the others' questions as its variants (`fold_shared_answers`).
+a live FAQ that asks the same question (its question or a phrasing, ignoring case) is kept as it is and
+only gains the variants it lacks, each a phrasing of its own (`faq_phrasing`, origin `variant`). Rows that
+give the same answer are one FAQ: the first row's, with the others' questions as its variants
+(`fold_shared_answers`).
 
 Example:
     >>> rows = read_faq_file(Path("faqs.jsonl"))
@@ -130,10 +131,13 @@ def import_faqs(
     added = 0
     with store.db.transaction() as conn:
         for row, vector in zip(rows, question_vectors, strict=True):
+            # A live FAQ asks it already when it is its question or one of its phrasings: a re-import whose
+            # rows came in another order folds under another first question, which is a phrasing here.
             found = conn.execute(
-                f"SELECT {FAQ_COLUMNS} FROM faq WHERE NOT is_deleted AND lower(question) = lower(%s)"
-                " ORDER BY id LIMIT 1 FOR UPDATE",
-                (row.question,),
+                f"SELECT {FAQ_COLUMNS} FROM faq WHERE NOT is_deleted AND (lower(question) = lower(%(q)s)"
+                " OR id IN (SELECT faq_id FROM faq_phrasing WHERE lower(phrasing) = lower(%(q)s)))"
+                " ORDER BY lower(question) = lower(%(q)s) DESC, id LIMIT 1 FOR UPDATE",
+                {"q": row.question},
             ).fetchone()
             if found is not None:
                 faq = FaqRow.from_row(found)

@@ -168,6 +168,10 @@ def test_rows_that_give_the_same_answer_are_imported_as_one_faq_asked_each_way(
     assert hit.id == first["created"][0] and hit.question == "How do I activate my card?" and hit.answer == response
     text = runner.invoke(doxa_app, ["faq", "import", str(faqs), "--actor", "alice"]).stdout
     assert "1 row(s) gave an earlier row's answer: imported as its variants" in text
+    # The same rows in another order fold under the other question, which is already a phrasing: no new FAQ.
+    faqs.write_text("\n".join(json.dumps(row) for row in rows[::-1]) + "\n")
+    reordered = faq("import", str(faqs), "--actor", "alice", "--json")
+    assert reordered["created"] == [] and sorted(reordered["existing"]) == sorted(first["created"])
 
 
 def test_a_bad_import_line_writes_nothing(services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
