@@ -175,10 +175,15 @@ class CalibrationStore:
         ]
 
     def chunk_rows(self, max_probes: int) -> list[IndexRow]:
-        """Every chunk with its stored vector; the first chunk of up to `max_probes` sections (seeded) is probed."""
+        """Every chunk with its stored vector; the first chunk of up to `max_probes` sections (seeded) is probed.
+
+        The sample is drawn from the sections ordered by their first chunk's content, so which are probed does
+        not depend on where the documents were ingested from (their ids hash their paths).
+        """
         with self.db.connection() as conn:
             rows = conn.execute(
-                "SELECT c.id::text AS id, c.document_id, c.section_id, c.ordinal, c.section_path, c.text, e.vector"
+                "SELECT c.id::text AS id, c.document_id, c.section_id, c.ordinal, c.section_path, c.text,"
+                " c.content_hash, e.vector"
                 " FROM kb_chunk c JOIN embedding_cache e ON e.content_hash = c.content_hash AND e.model = %s"
                 " ORDER BY c.document_id, c.ordinal",
                 (self.embedding_model,),
@@ -187,9 +192,9 @@ class CalibrationStore:
         first_of_section: dict[str, int] = {}
         for position, row in enumerate(rows):
             first_of_section.setdefault(row["section_id"] or row["id"], position)
-        probed = sorted(first_of_section.values())
+        probed = sorted(first_of_section.values(), key=lambda position: (rows[position]["content_hash"], position))
         if len(probed) > max_probes:
-            probed = sorted(random.Random(_SAMPLE_SEED).sample(probed, max_probes))
+            probed = random.Random(_SAMPLE_SEED).sample(probed, max_probes)
         chosen = set(probed)
         return [
             IndexRow(

@@ -122,3 +122,21 @@ def test_a_shared_refresher_goes_with_its_services(services: Services) -> None:
     del other
     gc.collect()
     assert key not in calibration_store._shared  # a later Services with the same id gets its own
+
+
+def test_the_same_help_centre_gets_the_same_fit_wherever_it_was_ingested_from(
+    services: Services, tmp_path: Path
+) -> None:
+    def fit_from(folder: Path) -> tuple[set[str], float]:
+        shutil.copytree(HELPCENTRE, folder)
+        KnowledgeBaseIngestor.from_services(services).run([folder])
+        store = CalibrationStore(services.db, services.settings.embedding_model)
+        probed = {row.probe_text or "" for row in store.chunk_rows(max_probes=8) if row.probe_text}
+        _, calibration, _ = calibration_store.fit_knowledge_base(store, services.embedder, services.settings)
+        with services.db.transaction() as conn:  # empty the KB for the next folder (embeddings stay cached)
+            conn.execute("TRUNCATE kb_chunk, kb_section, kb_document CASCADE")
+        return probed, calibration.model.threshold
+
+    services.settings.answer_min_probes = 10
+    here, there = fit_from(tmp_path / "a"), fit_from(tmp_path / "elsewhere" / "b")
+    assert len(here[0]) == 8 and here == there  # the same sections probed, the same threshold
