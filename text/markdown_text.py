@@ -29,7 +29,6 @@ _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _SETEXT_UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
 _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-_MARGIN_ITEM = re.compile(r"^(?:[*+-]|\d{1,9}[.)])\s")
 _LIST_ITEM = re.compile(r"^(\s*)(?:([*+-])|(\d{1,9})([.)]))\s+")
 _QUOTE = re.compile(r"^\s*>\s?")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -169,6 +168,12 @@ def to_plain_text(markdown: str, *, base_url: str | None = None) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
+def _opens_margin_item(text: str) -> bool:
+    """Whether the text opens with a list item at the left margin (a top-level item)."""
+    item = _LIST_ITEM.match(text)
+    return item is not None and not item.group(1)
+
+
 def block_starts(markdown: str) -> list[int]:
     """Offsets of the lines that open a top-level block: a line after a blank one, or a list item at the margin.
 
@@ -177,7 +182,7 @@ def block_starts(markdown: str) -> list[int]:
     starts: list[int] = []
     offset, in_code, after_blank = 0, False, True
     for line in markdown.split("\n"):
-        if line.strip() and not in_code and (after_blank or _MARGIN_ITEM.match(line)):
+        if line.strip() and not in_code and (after_blank or _opens_margin_item(line)):
             starts.append(offset)
         in_code = in_code != bool(_FENCE.match(line))
         after_blank = not line.strip() and not in_code
@@ -213,7 +218,7 @@ def passage_window(section: str, passage: str, budget: int) -> str | None:
     lead_in = max((s for s in starts if s < start), default=None)
     if (
         lead_in is not None
-        and _MARGIN_ITEM.match(section[start:])
+        and _opens_margin_item(section[start:])
         and section[lead_in:start].rstrip().endswith(":")
         and end_from(lead_in) == end
     ):
