@@ -9,6 +9,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -107,6 +108,7 @@ def resolved_backend(settings: Settings) -> str:
     return "onnx" if settings.embedding_device == "cpu" else "torch"
 
 
+@dataclass(eq=False)
 class Embedder:
     """Encodes texts with a sentence-transformers model, loaded on first use (`warm_up`).
 
@@ -116,31 +118,21 @@ class Embedder:
         (384,)
     """
 
-    def __init__(
-        self,
-        model_name: str,
-        model_path: str,
-        dimension: int,
-        *,
-        batch_size: int = 64,
-        device: str = "cpu",
-        cache: EmbeddingCache | None = None,
-        backend: str = "torch",
-        onnx_cache_dir: Path | None = None,
-    ) -> None:
-        if backend not in ("torch", "onnx"):
-            raise ConfigurationError(f"embedding backend must be torch or onnx, got {backend!r}")
-        self.model_name = model_name
-        self.model_path = model_path
-        self.dimension = dimension
-        self.batch_size = batch_size
-        self.device = device
-        self.cache = cache
-        # onnx: the same graph on ONNX Runtime (core.onnx_encoder), exported once into onnx_cache_dir.
-        self.backend = backend
-        self.onnx_cache_dir = onnx_cache_dir
-        self._model: Any = None
-        self._load_lock = threading.Lock()
+    model_name: str
+    model_path: str
+    dimension: int
+    _: KW_ONLY
+    batch_size: int = 64
+    device: str = "cpu"
+    cache: EmbeddingCache | None = None
+    backend: str = "torch"  # onnx: the same graph on ONNX Runtime (core.onnx_encoder), exported into onnx_cache_dir
+    onnx_cache_dir: Path | None = None
+    _model: Any = field(default=None, init=False, repr=False)
+    _load_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("torch", "onnx"):
+            raise ConfigurationError(f"embedding backend must be torch or onnx, got {self.backend!r}")
 
     @classmethod
     def from_settings(cls, settings: Settings, cache: EmbeddingCache | None = None) -> Embedder:
@@ -158,18 +150,13 @@ class Embedder:
 
     def with_cache(self, cache: EmbeddingCache | None) -> Embedder:
         """A copy that shares this embedder's loaded model but uses another cache."""
-        twin = Embedder(
-            self.model_name,
-            self.model_path,
-            self.dimension,
-            batch_size=self.batch_size,
-            device=self.device,
-            cache=cache,
-            backend=self.backend,
-            onnx_cache_dir=self.onnx_cache_dir,
-        )
+        twin = Embedder(**{**self._options(), "cache": cache})
         twin._model = self._model
         return twin
+
+    def _options(self) -> dict[str, Any]:
+        """The arguments this embedder was built with."""
+        return {option.name: getattr(self, option.name) for option in fields(Embedder) if option.init}
 
     def remembering(self, capacity: int = 512) -> RememberingEmbedder:
         """A twin that keeps the vectors of the last `capacity` texts it encoded (see RememberingEmbedder)."""
@@ -274,16 +261,7 @@ class RememberingEmbedder(Embedder):
     """
 
     def __init__(self, base: Embedder, capacity: int) -> None:
-        super().__init__(
-            base.model_name,
-            base.model_path,
-            base.dimension,
-            batch_size=base.batch_size,
-            device=base.device,
-            cache=base.cache,
-            backend=base.backend,
-            onnx_cache_dir=base.onnx_cache_dir,
-        )
+        super().__init__(**base._options())
         if capacity <= 0:
             raise ValueError(f"capacity must be positive, got {capacity}")
         self.base = base

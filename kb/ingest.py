@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,7 @@ def document_rows(
     return section_rows, chunk_rows
 
 
+@dataclass(eq=False)
 class KnowledgeBaseIngestor:
     """Reads, chunks, embeds and stores files; unchanged files cost a read and a hash, nothing more.
 
@@ -126,31 +127,24 @@ class KnowledgeBaseIngestor:
         (212, [])
     """
 
-    def __init__(
-        self,
-        repository: KnowledgeBaseRepository,
-        store: VectorStore,
-        embedder: Embedder,
-        params: ChunkingParams,
-        *,
-        max_file_bytes: int,
-        ocr: PageOcr | None = None,
-        base_url: str | None = None,
-    ) -> None:
-        if max_file_bytes <= 0:
-            raise ValueError(f"max_file_bytes must be positive, got {max_file_bytes}")
+    repository: KnowledgeBaseRepository
+    store: VectorStore
+    embedder: Embedder
+    params: ChunkingParams
+    _: KW_ONLY
+    max_file_bytes: int
+    ocr: PageOcr | None = None
+    base_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_file_bytes <= 0:
+            raise ValueError(f"max_file_bytes must be positive, got {self.max_file_bytes}")
+        store, embedder = self.store, self.embedder
         if (store.model_name, store.dimension) != (embedder.model_name, embedder.dimension):
             raise EmbeddingModelMismatch(
                 f"vector store {store.collection!r} is for {store.model_name} ({store.dimension}), "
                 f"the embedder is {embedder.model_name} ({embedder.dimension})"
             )
-        self.repository = repository
-        self.store = store
-        self.embedder = embedder
-        self.params = params
-        self.max_file_bytes = max_file_bytes
-        self.ocr = ocr
-        self.base_url = base_url
 
     @classmethod
     def from_services(cls, services: Services, store: VectorStore | None = None) -> KnowledgeBaseIngestor:
