@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kb.faq_retriever import FaqHit
 
 
 class ReviewResult(BaseModel):
-    """A reviewer's decision as recorded."""
+    """A reviewer's decision as recorded: read from the mining graph's `faq_mining.state.ReviewRecord`."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     staging_id: int
     decision: Literal["approve", "reject"]
     status: str | None = Field(description="The candidate's status afterwards.")
-    reviewed_by: str
+    reviewed_by: str = Field(validation_alias="reviewer")
     faq_id: int | None = Field(description="The production FAQ an approval created or updated.")
 
 

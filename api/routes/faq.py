@@ -123,13 +123,7 @@ async def review_candidate(
     edits = body.edits.to_review_edits() if body.edits is not None else None
     decision = ReviewDecision(decision=body.verdict, reviewer=principal.subject, note=body.note, edits=edits)
     record = await run_in_threadpool(resume_review, services, staging_id, decision)
-    return ReviewResult(
-        staging_id=record.staging_id,
-        decision=record.decision,
-        status=record.status,
-        reviewed_by=record.reviewer,
-        faq_id=record.faq_id,
-    )
+    return ReviewResult.model_validate(record)
 
 
 @router.get("/staging-faq/{staging_id}/existing", responses={**_ERRORS, **_MISSING})
