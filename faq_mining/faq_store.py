@@ -49,8 +49,8 @@ MAX_PHRASINGS = 20  # ticket wordings a candidate keeps: enough ways of asking, 
 
 
 @dataclass(frozen=True)
-class CandidateDraft:
-    """What FAQ mining stages: one candidate for a whole cluster of tickets."""
+class CandidateContent:
+    """What a candidate proposes and where it comes from: the same before staging and in `faq_staging`."""
 
     action: FaqAction
     question: str
@@ -60,10 +60,16 @@ class CandidateDraft:
     merge_with_id: int | None
     similarity: float | None
     source_ticket_ids: list[str]
-    question_embedding: Vectors
     pii_kinds: list[str]
     run_id: str | None
     metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CandidateDraft(CandidateContent):
+    """What FAQ mining stages: one candidate for a whole cluster of tickets."""
+
+    question_embedding: Vectors
     phrasings: list[str] = field(default_factory=list)  # how the source tickets asked (PII already redacted)
 
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from psycopg.rows import DictRow
 
 from core.timestamps import IsoTimestamp
-from faq_mining.faq_store import FaqAction, FaqRow
+from faq_mining.faq_store import CandidateContent, FaqAction, FaqRow
 
 Decision = Literal["approve", "reject"]
 STATUSES = ("PENDING", "APPROVED", "REJECTED", "REVERTED")
@@ -32,28 +32,17 @@ class CandidateEdits:
 
 
 @dataclass(frozen=True)
-class StagedCandidate:
+class StagedCandidate(CandidateContent):
     """A row of `faq_staging`, without its embedding."""
 
     id: int
-    action: FaqAction
     status: str
-    question: str
-    answer: str
-    tags: list[str]
-    confidence: float
-    merge_with_id: int | None
-    similarity: float | None
-    source_ticket_ids: list[str]
     source_count: int
-    pii_kinds: list[str]
-    run_id: str | None
     version: int
     reviewed_by: str | None
     reviewed_at: IsoTimestamp | None
     review_note: str | None
     promoted_faq_id: int | None
-    metadata: dict[str, Any]
     phrasings: list[dict[str, str]]  # other ways it is asked: [{"text", "origin": "ticket" | "edit"}]
     created_at: IsoTimestamp
     updated_at: IsoTimestamp
