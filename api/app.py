@@ -68,7 +68,7 @@ def create_app(
             max_pending=settings.api_max_pending_runs,
         )
         app.state.scheduler = _start_schedules(app.state.services, scheduler_clock)
-        # kb_confident's answer model is refitted in the background when the KB or the FAQs change (issue 11).
+        # kb_confident's answer model is refitted in the background when the KB or the FAQs change.
         start_answer_refits(app.state.services)
         # Threads a killed process left mid-run continue in the background (graph/recovery.py).
         recovery = RunRecovery(runner_service, _recovery_submitter(app.state.ticket_runner))

@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     embedding_dim: int = Field(default=384, gt=0, description="Vector dimension; checked against the model.")
     embedding_batch_size: int = Field(default=64, gt=0, description="Texts per encoding batch.")
     embedding_device: str = Field(default="cpu", description="Torch device for the embedding model.")
-    # Encoder speed (issue 15): the same graph on ONNX Runtime, exported from the local weights at first use.
+    # Encoder speed: the same graph on ONNX Runtime, exported from the local weights at first use.
     embedding_backend: Literal["auto", "torch", "onnx"] = Field(
         default="auto",
         description="What runs the embedding model: onnx (the same fp32 graph on ONNX Runtime, CPU only, exported "
@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         "fitted on this knowledge base (`doxa kb calibrate`); also the base of the evaluator's 'steps' KB signal.",
     )
 
-    # --- Answer confidence: self-calibrated kb_confident (issue 11) ------------------------------
+    # --- Answer confidence: self-calibrated kb_confident -----------------------------------------
     answer_target_precision: float = Field(
         default=0.90,
         gt=0,
@@ -323,7 +323,7 @@ class Settings(BaseSettings):
         "90m).",
     )
 
-    # --- Operations: embedded engines shared by the CLI and the server (issue 14) ------------------
+    # --- Operations: embedded engines shared by the CLI and the server ------------------------------
     embedded_pg_watch_s: float = Field(
         default=1.0,
         ge=0,
@@ -342,7 +342,7 @@ class Settings(BaseSettings):
         description="Longest wait for the embedded ClickHouse while another process uses it; then a one-line error.",
     )
 
-    # --- LangGraph Studio: `doxa studio`, a debugging bench (issue 13) ------------------------------
+    # --- LangGraph Studio: `doxa studio`, a debugging bench ----------------------------------------
     studio_sandbox: bool = Field(
         default=True,
         description="Studio runs write to dry-run stores: no e-mail queued, no escalation, KB gap or answer verdict "
@@ -351,7 +351,7 @@ class Settings(BaseSettings):
     )
     studio_port: int = Field(default=2024, ge=1, le=65_535, description="Port of `doxa studio`'s local server.")
 
-    # --- Customer replies: public sources and answer feedback (issue 11, items 5-6) -----------------
+    # --- Customer replies: public sources and answer feedback ---------------------------------------
     kb_base_url: str | None = Field(
         default=None,
         description="Public address of the help centre, e.g. 'https://help.example.com/'. A document without a "
@@ -359,7 +359,7 @@ class Settings(BaseSettings):
         "(without the .md/.txt suffix); unset, it is cited by its title alone. Server paths are never shown.",
     )
 
-    # --- API exposure: docs, login throttling (issue 12) --------------------------------------------
+    # --- API exposure: docs, login throttling -------------------------------------------------------
     api_docs: bool = Field(
         default=True,
         description="Serve Swagger UI at /docs (assets from the installed swagger-ui-bundle wheel, under a "
@@ -375,7 +375,7 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _renamed_attempts(cls, data: Any) -> Any:
-        # One attempt setting (issue 14): DOXA_MAX_RETRIEVAL_ATTEMPTS was described as "attempts before
+        # One attempt setting: DOXA_MAX_RETRIEVAL_ATTEMPTS was described as "attempts before
         # kb_limit_reached" but the graph counted DOXA_MAX_TICKET_ATTEMPTS. The old name still works, with a warning.
         old = os.environ.get("DOXA_MAX_RETRIEVAL_ATTEMPTS")
         if old is not None and isinstance(data, dict) and "DOXA_MAX_TICKET_ATTEMPTS" not in os.environ:

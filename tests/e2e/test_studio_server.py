@@ -195,7 +195,7 @@ def test_studio_open_refuses_an_unknown_id(studio: StudioServer) -> None:
 
 
 def test_every_checkpoint_the_runs_wrote_was_read_back_through_the_allow_list(studio: StudioServer) -> None:
-    """Runs of the tests above: no state type fell outside the serde allow-list (issue 13 saw 11 such warnings)."""
+    """Runs of the tests above: no state type fell outside the serde allow-list (a run once logged 11 such warnings)."""
     log = studio.log_path.read_text(errors="replace")
     assert "Background run succeeded" in log, "the module's runs went through this server"
     assert "Deserializing unregistered type" not in log
