@@ -12,7 +12,7 @@ from core.errors import DoxaError
 from core.settings import get_settings
 
 if TYPE_CHECKING:
-    from kb.retrieval import KbContext
+    from kb.retrieval import KbContext, RetrievalMetadata
 
 
 def search(
@@ -70,9 +70,16 @@ def _print_context(context: KbContext) -> None:
         )
         text = " ".join(result["chunk_text"].split())
         typer.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}")
-    confident = "yes" if meta["kb_confident"] else "no"
     typer.echo(
         f"\n{meta['chunk_count']} passage{'' if meta['chunk_count'] == 1 else 's'};"
-        f" best cosine {meta['max_similarity']:.3f};"
-        f" kb_confident {confident} (threshold {meta['kb_confidence_threshold']:.2f})"
+        f" best cosine {meta['max_similarity']:.3f}; {confidence_line(meta)}"
     )
+
+
+def confidence_line(meta: RetrievalMetadata) -> str:
+    """What decided kb_confident: the calibrated probability against its threshold, or the cosine fallback."""
+    confident = "yes" if meta["kb_confident"] else "no"
+    threshold = meta["answer_threshold"]
+    if meta["answer_model"] == "fallback":
+        return f"kb_confident {confident} (best cosine against the uncalibrated threshold {threshold:.2f})"
+    return f"answer probability {meta['answer_probability']:.2f}; kb_confident {confident} (threshold {threshold:.2f})"
